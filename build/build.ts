@@ -1,0 +1,215 @@
+/**
+ * The build (SPEC §2): validates the policy, bundles the three handlers with esbuild with the
+ * compiled policy inlined, checks each artifact against its runtime and CloudFront's size limits,
+ * and only then replaces `dist/`. A refused policy or a failed check leaves `dist/` as it was.
+ */
+import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { zipSync } from 'fflate';
+import { compilePolicy, type CompiledPolicy } from '../functions/core/policy';
+import { cloudFrontFunctionProblems } from './cloudfront-function-syntax';
+import {
+  CLOUDFRONT_FUNCTION_MAX_BYTES,
+  LAMBDA_EDGE_ORIGIN_MAX_ZIPPED_BYTES,
+  LAMBDA_EDGE_VIEWER_MAX_ZIPPED_BYTES,
+} from './limits';
+import { readPolicyFile } from './policy-file';
+
+/** The repository root: where `functions/` and the default `cors.config.json` live. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Which half of the build `--only` keeps. */
+export type BuildTarget = 'lambda-edge' | 'cloudfront-functions';
+
+export interface BuildOptions {
+  /** Policy file. @default "<repo>/cors.config.json" */
+  config?: string;
+  /** Output folder, replaced whole on success. @default "<repo>/dist" */
+  outDir?: string;
+  /** Build only one runtime's artifacts; the other's are kept from the previous `dist/`. */
+  only?: BuildTarget;
+}
+
+/** One built artifact and how it measures against its CloudFront limit. */
+export interface Artifact {
+  /** Path inside the output folder, e.g. `lambda-edge/viewer-request`. */
+  name: string;
+  /** What is measured: the file's bytes, or the folder zipped. */
+  measure: 'bytes' | 'zipped';
+  size: number;
+  limit: number;
+}
+
+/** A build that ran but failed a check; carries what was measured so the caller can show it. */
+export class BuildError extends Error {
+  constructor(
+    message: string,
+    readonly artifacts: Artifact[] = [],
+  ) {
+    super(message);
+    this.name = 'BuildError';
+  }
+}
+
+const LAMBDA_EDGE_FUNCTIONS = [
+  { name: 'viewer-request', limit: LAMBDA_EDGE_VIEWER_MAX_ZIPPED_BYTES },
+  { name: 'origin-response', limit: LAMBDA_EDGE_ORIGIN_MAX_ZIPPED_BYTES },
+] as const;
+
+/** The global the CloudFront Function's bundle is assigned to, called by the top-level handler. */
+const CLOUDFRONT_FUNCTION_GLOBAL = 'cloudfrontCors';
+
+/**
+ * Builds the artifacts and replaces the output folder with them.
+ *
+ * @returns the artifacts built, with their sizes against CloudFront's limits
+ * @throws PolicyError for a refused policy, BuildError for a failed build; the output folder is untouched
+ */
+export async function build(options: BuildOptions = {}): Promise<Artifact[]> {
+  const config = resolve(options.config ?? join(ROOT, 'cors.config.json'));
+  const outDir = resolve(options.outDir ?? join(ROOT, 'dist'));
+  const policy = compilePolicy(readPolicyFile(config));
+
+  await mkdir(dirname(outDir), { recursive: true });
+  const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}-staging-`));
+  try {
+    if (options.only !== undefined) await keepOtherTarget(outDir, staging, options.only);
+    const artifacts: Artifact[] = [];
+    if (options.only !== 'cloudfront-functions') artifacts.push(...(await buildLambdaEdge(policy, staging)));
+    if (options.only !== 'lambda-edge') artifacts.push(await buildCloudFrontFunction(policy, staging));
+
+    const over = artifacts.filter((artifact) => artifact.size > artifact.limit);
+    if (over.length > 0) {
+      const names = over.map((a) => `${a.name} (${a.size} bytes ${a.measure === 'zipped' ? 'zipped ' : ''}> ${a.limit})`);
+      throw new BuildError(`over CloudFront's size limit: ${names.join(', ')}; shorten the policy`, artifacts);
+    }
+    await replaceFolder(staging, outDir);
+    return artifacts;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Bundles each Lambda@Edge function into its own self-contained folder. */
+async function buildLambdaEdge(policy: CompiledPolicy, outDir: string): Promise<Artifact[]> {
+  const artifacts: Artifact[] = [];
+  for (const { name, limit } of LAMBDA_EDGE_FUNCTIONS) {
+    const folder = join(outDir, 'lambda-edge', name);
+    const result = await bundle({
+      entryPoints: [join(ROOT, 'functions', 'lambda-edge', `${name}.ts`)],
+      outfile: join(folder, 'index.mjs'),
+      format: 'esm',
+      platform: 'node',
+      // Lambda@Edge runs nodejs22.x; node20 syntax runs there and on the Node that tests it here.
+      target: 'node20',
+      define: { CORS_POLICY: JSON.stringify(policy) },
+    });
+    checkInputs(`lambda-edge/${name}`, result);
+    artifacts.push({ name: `lambda-edge/${name}`, measure: 'zipped', size: await zippedSize(folder), limit });
+  }
+  return artifacts;
+}
+
+/** Bundles the CloudFront Function into one script with a top-level `function handler(event)`. */
+async function buildCloudFrontFunction(policy: CompiledPolicy, outDir: string): Promise<Artifact> {
+  const name = 'cloudfront-functions/viewer-request.js';
+  const outfile = join(outDir, name);
+  const result = await bundle({
+    entryPoints: [join(ROOT, 'functions', 'cloudfront-functions', 'viewer-request.ts')],
+    outfile,
+    format: 'iife',
+    globalName: CLOUDFRONT_FUNCTION_GLOBAL,
+    platform: 'neutral',
+    minify: true,
+    // cloudfront-js-2.0 is ES5.1 plus the few later features listed here; esbuild lowers
+    // everything else (`??`, `?.`, object spread) or fails the build on what it cannot.
+    target: 'es5',
+    supported: {
+      arrow: true,
+      'async-await': true,
+      'const-and-let': true,
+      'exponent-operator': true,
+      'rest-argument': true,
+      'template-literal': true,
+    },
+    // CloudFront calls a top-level function named handler; esbuild would drop or rename an
+    // unexported one, so the bundle exports it and this footer is the declaration CloudFront sees.
+    footer: { js: `function handler(event){return ${CLOUDFRONT_FUNCTION_GLOBAL}.handler(event)}` },
+    define: { CORS_POLICY: JSON.stringify(policy) },
+  });
+  checkInputs(name, result);
+  const code = await readFile(outfile, 'utf8');
+  const problems = cloudFrontFunctionProblems(code);
+  if (problems.length > 0) {
+    throw new BuildError(`${name} would not run on cloudfront-js-2.0: ${problems.join('; ')}`);
+  }
+  return { name, measure: 'bytes', size: Buffer.byteLength(code), limit: CLOUDFRONT_FUNCTION_MAX_BYTES };
+}
+
+async function bundle(options: esbuild.BuildOptions): Promise<esbuild.BuildResult & { metafile: esbuild.Metafile }> {
+  try {
+    return await esbuild.build({
+      ...options,
+      bundle: true,
+      metafile: true,
+      write: true,
+      logLevel: 'silent',
+      legalComments: 'none',
+      charset: 'utf8',
+    });
+  } catch (error) {
+    const failure = error as esbuild.BuildFailure;
+    const messages = failure.errors?.map((e) => `${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`);
+    throw new BuildError(`esbuild failed: ${messages?.join('; ') ?? String(error)}`);
+  }
+}
+
+/**
+ * The bundles carry our code and the policy, nothing else: every input must come from
+ * `functions/`, so no package (aws-lambda-test-utils least of all: GPL-2.0) can reach a bundle.
+ */
+function checkInputs(artifact: string, result: { metafile: esbuild.Metafile }): void {
+  const functions = join(ROOT, 'functions') + sep;
+  const foreign = Object.keys(result.metafile.inputs).filter(
+    // `<define:CORS_POLICY>` is the inlined policy, which esbuild lists as an input of its own.
+    (input) => !input.startsWith('<define:') && !resolve(ROOT, input).startsWith(functions),
+  );
+  if (foreign.length > 0) {
+    throw new BuildError(`${artifact} would bundle code from outside functions/: ${foreign.join(', ')}`);
+  }
+}
+
+/** The size of a folder zipped with deflate, as Lambda receives it. */
+async function zippedSize(folder: string): Promise<number> {
+  const files: Record<string, Uint8Array> = {};
+  for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files[relative(folder, path)] = await readFile(path);
+  }
+  return zipSync(files, { level: 9, mtime: new Date('2020-01-01T00:00:00Z') }).byteLength;
+}
+
+/** With `--only`, the other runtime's artifacts carry over from the previous output. */
+async function keepOtherTarget(outDir: string, staging: string, only: BuildTarget): Promise<void> {
+  const other: BuildTarget = only === 'lambda-edge' ? 'cloudfront-functions' : 'lambda-edge';
+  if (await exists(join(outDir, other))) await cp(join(outDir, other), join(staging, other), { recursive: true });
+}
+
+/** Puts the staged build in place of the output folder; the old one is removed only after. */
+async function replaceFolder(staging: string, outDir: string): Promise<void> {
+  const previous = `${staging}-previous`;
+  const hadPrevious = await exists(outDir);
+  if (hadPrevious) await rename(outDir, previous);
+  await rename(staging, outDir);
+  if (hadPrevious) await rm(previous, { recursive: true, force: true });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,76 @@
+/**
+ * `npm run build -- [--config PATH] [--only lambda-edge|cloudfront-functions] [--out DIR]`
+ *
+ * Exit codes: 0 built; 1 policy refused or build failed (dist/ untouched); 2 bad arguments.
+ */
+import { parseArgs } from 'node:util';
+import { build, BuildError, type Artifact, type BuildTarget } from './build';
+import { PolicyError } from './policy-file';
+
+const USAGE = `usage: npm run build -- [--config PATH] [--only lambda-edge|cloudfront-functions] [--out DIR]
+
+  --config PATH   policy file (default: cors.config.json)
+  --only TARGET   build only lambda-edge or cloudfront-functions; keep the other from dist/
+  --out DIR       output folder (default: dist)`;
+
+function main(argv: string[]): Promise<number> | number {
+  let values: { config?: string; only?: string; out?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        only: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    console.error(`cloudfront-cors build: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.only !== undefined && values.only !== 'lambda-edge' && values.only !== 'cloudfront-functions') {
+    console.error(`cloudfront-cors build: --only takes lambda-edge or cloudfront-functions, not "${values.only}"\n\n${USAGE}`);
+    return 2;
+  }
+  return run(values.config, values.out, values.only as BuildTarget | undefined);
+}
+
+async function run(config: string | undefined, outDir: string | undefined, only: BuildTarget | undefined): Promise<number> {
+  const out = outDir ?? 'dist';
+  try {
+    const artifacts = await build({ config, outDir, only });
+    console.log(sizeTable(out, artifacts));
+    console.log(`\nbuilt from ${config ?? 'cors.config.json'} into ${out}/`);
+    return 0;
+  } catch (error) {
+    if (error instanceof BuildError && error.artifacts.length > 0) console.error(sizeTable(out, error.artifacts));
+    if (error instanceof PolicyError || error instanceof BuildError) {
+      console.error(`\ncloudfront-cors build failed: ${error.message}\n${out}/ was left as it was.`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+/** The size table: each artifact against its CloudFront limit. */
+export function sizeTable(outDir: string, artifacts: Artifact[]): string {
+  const rows = artifacts.map((artifact) => [
+    `${outDir}/${artifact.name}${artifact.measure === 'zipped' ? ' (zipped)' : ''}`,
+    `${artifact.size.toLocaleString('en-US')} B`,
+    `${artifact.limit.toLocaleString('en-US')} B`,
+    `${((artifact.size / artifact.limit) * 100).toFixed(1)}%`,
+    artifact.size > artifact.limit ? 'OVER LIMIT' : 'ok',
+  ]);
+  const header = ['artifact', 'size', 'CloudFront limit', 'used', ''];
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => (row[i] as string).length)));
+  return [header, ...rows]
+    .map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ').trimEnd())
+    .join('\n');
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,65 @@
+/**
+ * Checks that built code runs on CloudFront Functions' cloudfront-js-2.0 runtime: ES5.1 plus
+ * `const`/`let`, arrow functions, rest parameters, template literals, `**` and async/await
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/functions-javascript-runtime-20.html),
+ * with a top-level `function handler(event)` and no module syntax.
+ *
+ * esbuild is told the same feature set and lowers what it can; this check is the proof on the
+ * output, so nothing esbuild lets through unnoticed reaches CloudFront.
+ */
+import { parse, type Node } from 'acorn';
+import { full } from 'acorn-walk';
+
+/** Node types cloudfront-js-2.0 does not support, with what they are called in an error. */
+const UNSUPPORTED: Record<string, string> = {
+  ClassDeclaration: 'a class',
+  ClassExpression: 'a class',
+  ForOfStatement: 'for…of',
+  ObjectPattern: 'destructuring',
+  ArrayPattern: 'destructuring',
+  AssignmentPattern: 'a default parameter or destructuring default',
+  SpreadElement: 'spread (…)',
+  YieldExpression: 'a generator',
+  TaggedTemplateExpression: 'a tagged template',
+  MetaProperty: 'new.target or import.meta',
+  ImportExpression: 'import()',
+};
+
+/**
+ * Returns the reasons built code would not run on cloudfront-js-2.0; empty when it would.
+ *
+ * @example cloudFrontFunctionProblems('function handler(event) { return event.request; }') // []
+ */
+export function cloudFrontFunctionProblems(code: string): string[] {
+  let program: Node;
+  try {
+    // ES2017 is the newest edition whose syntax the runtime might accept (async/await); anything
+    // newer (`??`, `?.`, object spread, optional catch binding) fails to parse here.
+    program = parse(code, { ecmaVersion: 2017, sourceType: 'script', locations: true });
+  } catch (error) {
+    return [`syntax newer than cloudfront-js-2.0 supports: ${(error as Error).message}`];
+  }
+  const problems: string[] = [];
+  const at = (node: Node) => (node.loc ? ` at ${node.loc.start.line}:${node.loc.start.column + 1}` : '');
+  full(program, (node) => {
+    const name = UNSUPPORTED[node.type];
+    if (name !== undefined) problems.push(`${name}${at(node)}`);
+    if (node.type === 'FunctionDeclaration' || node.type === 'FunctionExpression') {
+      if ((node as unknown as { generator: boolean }).generator) problems.push(`a generator${at(node)}`);
+    }
+    if (node.type === 'Property') {
+      const property = node as unknown as { shorthand: boolean; method: boolean; computed: boolean };
+      if (property.shorthand || property.method || property.computed) {
+        problems.push(`an ES6 object literal extension (shorthand, method or computed key)${at(node)}`);
+      }
+    }
+    if (node.type === 'CallExpression') {
+      const callee = (node as unknown as { callee: { type: string; name?: string } }).callee;
+      if (callee.type === 'Identifier' && callee.name === 'require') problems.push(`require()${at(node)}`);
+    }
+  });
+  const body = (program as unknown as { body: Array<{ type: string; id?: { name: string } | null; params?: unknown[] }> }).body;
+  const entry = body.find((statement) => statement.type === 'FunctionDeclaration' && statement.id?.name === 'handler');
+  if (entry === undefined) problems.push('no top-level function handler(event): CloudFront calls a function named handler');
+  return problems;
+}

@@ -1,0 +1,206 @@
+/**
+ * The CORS decisions (SPEC §4 and §5), free of any event shape. Handlers read their event into a
+ * {@link CorsRequest}, ask one of the two functions here, and write the answer back.
+ *
+ * Runs on every request in both runtimes: ES5.1 built-ins only, no regular expressions.
+ */
+import { authorityOf, canonicalOrigin } from './origin';
+import { has, isAllowedHeader, isListedOrigin, type CompiledPolicy } from './policy';
+
+/** Response headers as `[name, value]` pairs, names in their canonical case. */
+export type HeaderList = Array<[string, string]>;
+
+/** What a handler reads from a request. Each field lists every value the header had. */
+export interface CorsRequest {
+  method: string;
+  host: string[];
+  origin: string[];
+  requestMethod: string[];
+  requestHeaders: string[];
+}
+
+/** What the viewer-request handler does with a request. */
+export type ViewerAction =
+  | { action: 'continue' }
+  | { action: 'forward'; origin: string }
+  | { action: 'respond'; status: 204 | 403; headers: HeaderList };
+
+/** What the origin-response handler does to the origin's response. */
+export interface OriginResponseAction {
+  /** The status to send: the origin's, or 204 for an allowed preflight the origin refused. */
+  status: number;
+  /** CORS headers to add after every CORS header the origin sent is removed. */
+  headers: HeaderList;
+  /** The single `Vary` value to write, or `null` to leave the origin's `Vary` as it was. */
+  vary: string | null;
+}
+
+/** The literal `Origin` that every refused request shares (SPEC §4.4). */
+export const NULL_ORIGIN = 'null';
+
+/** Status text for the statuses the handlers produce. */
+export const STATUS_TEXT: Record<number, string> = { 204: 'No Content', 403: 'Forbidden' };
+
+const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
+
+/**
+ * Decides what the viewer-request handler does (SPEC §4): pass the request on, forward it with a
+ * canonical (or `null`) `Origin` so the cache keys on one value per allowed origin, or answer a
+ * preflight at the edge.
+ *
+ * @example viewerRequest(policy, { method: 'GET', host: ['d1.cloudfront.net'],
+ *   origin: ['https://evil.example'], requestMethod: [], requestHeaders: [] })
+ *   // { action: 'forward', origin: 'null' }
+ */
+export function viewerRequest(policy: CompiledPolicy, request: CorsRequest): ViewerAction {
+  if (request.origin.length === 0) return { action: 'continue' };
+  const origin = request.origin.length === 1 ? canonicalOrigin(request.origin[0] as string) : null;
+  if (origin !== null && isSameOrigin(origin, request.host)) return { action: 'continue' };
+
+  const allowed = origin !== null && (policy.anyOrigin || isListedOrigin(policy, origin));
+  if (policy.preflightAtEdge && isPreflight(request)) {
+    const headers = allowed ? preflightHeaders(policy, origin as string, request) : null;
+    if (headers === null) return { action: 'respond', status: 403, headers: [['Vary', PREFLIGHT_VARY]] };
+    headers.push(['Vary', PREFLIGHT_VARY]);
+    return { action: 'respond', status: 204, headers };
+  }
+  if (policy.anyOrigin) return { action: 'continue' };
+  return { action: 'forward', origin: allowed ? (origin as string) : NULL_ORIGIN };
+}
+
+/**
+ * Decides how the origin-response handler rewrites a response (SPEC §5). The request is the one
+ * the origin saw, so its `Origin` is already canonical or `null` when the viewer-request handler
+ * ran; it is canonicalized again so this handler is safe on its own.
+ *
+ * @param status the origin's status code
+ * @param vary every `Vary` value the origin sent
+ */
+export function originResponse(
+  policy: CompiledPolicy,
+  request: CorsRequest,
+  status: number,
+  vary: string[],
+): OriginResponseAction {
+  const origin = request.origin.length === 1 ? canonicalOrigin(request.origin[0] as string) : null;
+  const allowed = origin !== null && (policy.anyOrigin || isListedOrigin(policy, origin));
+
+  if (!policy.preflightAtEdge && isPreflight(request)) {
+    // SPEC §5.5: the policy, not the origin, decides; an S3 bucket without CORS rules answers 403.
+    const headers = allowed ? preflightHeaders(policy, origin as string, request) : null;
+    return {
+      status: headers !== null && status >= 400 ? 204 : status,
+      headers: headers === null ? [] : headers,
+      vary: mergeVary(vary, PREFLIGHT_VARY),
+    };
+  }
+
+  const headers: HeaderList = [];
+  if (policy.anyOrigin) {
+    // `*` does not depend on the request, so it is safe in a cache entry every viewer shares,
+    // including one first filled by a request without `Origin`.
+    headers.push(['Access-Control-Allow-Origin', '*']);
+  } else if (allowed) {
+    headers.push(['Access-Control-Allow-Origin', origin as string]);
+    if (policy.allowCredentials) headers.push(['Access-Control-Allow-Credentials', 'true']);
+  }
+  if (headers.length > 0 && policy.exposeHeaders !== '') {
+    headers.push(['Access-Control-Expose-Headers', policy.exposeHeaders]);
+  }
+  return { status, headers, vary: policy.anyOrigin ? null : mergeVary(vary, 'Origin') };
+}
+
+/**
+ * Returns whether a lower-case response header name is one the origin-response handler owns and
+ * removes from whatever the origin sent (SPEC §5.1).
+ */
+export function isCorsResponseHeader(name: string): boolean {
+  return (
+    name.indexOf('access-control-allow-') === 0 ||
+    name === 'access-control-expose-headers' ||
+    name === 'access-control-max-age'
+  );
+}
+
+/**
+ * Merges `Vary` values into one: every token the origin sent, once each in its first spelling,
+ * then each of `add` that is missing. `*` anywhere stays `*` alone (RFC 9110 §12.5.5).
+ *
+ * @example mergeVary(['Accept-Encoding', 'origin'], 'Origin') // 'Accept-Encoding, origin'
+ */
+export function mergeVary(values: string[], add: string): string {
+  const tokens: string[] = [];
+  const seen: Record<string, 1> = {};
+  const lists = values.concat(add);
+  for (let i = 0; i < lists.length; i++) {
+    const parts = (lists[i] as string).split(',');
+    for (let j = 0; j < parts.length; j++) {
+      const token = (parts[j] as string).trim();
+      if (token === '') continue;
+      if (token === '*') return '*';
+      // The `$` keeps a token such as `__proto__` from meaning anything to the object.
+      const key = '$' + token.toLowerCase();
+      if (has(seen, key)) continue;
+      seen[key] = 1;
+      tokens.push(token);
+    }
+  }
+  return tokens.join(', ');
+}
+
+/**
+ * A CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`
+ * (Fetch standard, "CORS-preflight request").
+ */
+function isPreflight(request: CorsRequest): boolean {
+  return request.method === 'OPTIONS' && request.origin.length > 0 && request.requestMethod.length > 0;
+}
+
+/**
+ * The headers of an allowed preflight answer, or `null` when the policy refuses the requested
+ * method or any requested header. `Vary` is left to the caller.
+ */
+function preflightHeaders(policy: CompiledPolicy, origin: string, request: CorsRequest): HeaderList | null {
+  if (request.requestMethod.length !== 1) return null;
+  // Fetch compares methods case-sensitively: browsers upper-case only the six standard methods.
+  if (!has(policy.methods, (request.requestMethod[0] as string).trim())) return null;
+
+  const names: string[] = [];
+  const parts = request.requestHeaders.join(',').split(',');
+  for (let i = 0; i < parts.length; i++) {
+    const name = (parts[i] as string).trim().toLowerCase();
+    if (name === '') continue;
+    if (!isToken(name) || !isAllowedHeader(policy, name)) return null;
+    names.push(name);
+  }
+
+  const headers: HeaderList = [
+    ['Access-Control-Allow-Origin', policy.anyOrigin ? '*' : origin],
+    ['Access-Control-Allow-Methods', policy.allowMethods],
+  ];
+  if (names.length > 0) headers.push(['Access-Control-Allow-Headers', names.join(', ')]);
+  if (policy.maxAge !== '') headers.push(['Access-Control-Max-Age', policy.maxAge]);
+  if (policy.allowCredentials) headers.push(['Access-Control-Allow-Credentials', 'true']);
+  return headers;
+}
+
+/**
+ * The request's `Origin` names the distribution itself (SPEC §4.2): its host and port equal the
+ * `Host` header, compared without case and without the scheme's default port.
+ */
+function isSameOrigin(origin: string, host: string[]): boolean {
+  if (host.length !== 1) return false;
+  const target = canonicalOrigin(origin.slice(0, origin.indexOf('://') + 3) + (host[0] as string).trim());
+  return target !== null && authorityOf(target) === authorityOf(origin);
+}
+
+/** An HTTP token (RFC 9110 §5.6.2): the grammar of header names and methods. */
+export function isToken(value: string): boolean {
+  if (value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    const alphaNumeric = (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+    if (!alphaNumeric && "!#$%&'*+-.^_`|~".indexOf(value.charAt(i)) < 0) return false;
+  }
+  return true;
+}

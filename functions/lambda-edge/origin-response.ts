@@ -1,0 +1,50 @@
+/**
+ * Lambda@Edge, origin response (SPEC §5): the policy is the only source of CORS headers. Removes
+ * every CORS header the origin sent, writes the policy's, and leaves one `Vary` that lists `Origin`.
+ * Runs only on cache misses, for every status, so what it writes is what the cache stores.
+ */
+import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult } from 'aws-lambda';
+import { STATUS_TEXT, isCorsResponseHeader, originResponse } from '../core/cors';
+import type { CompiledPolicy } from '../core/policy';
+import { corsRequest, headerValues, setHeader } from './headers';
+
+/** Returns an origin-response handler for a compiled policy. */
+export function createOriginResponseHandler(policy: CompiledPolicy) {
+  return async function originResponseHandler(event: CloudFrontResponseEvent): Promise<CloudFrontResponseResult> {
+    const cf = event?.Records?.[0]?.cf;
+    if (cf === undefined) return undefined; // nothing readable to return as received
+    const response = cf.response;
+    try {
+      const headers = response.headers;
+      const vary = headerValues(headers, 'vary');
+      removeCorsHeaders(headers);
+      const decision = originResponse(policy, corsRequest(cf.request), Number(response.status), vary);
+      if (decision.vary !== null) setHeader(headers, 'Vary', decision.vary);
+      for (const [key, value] of decision.headers) setHeader(headers, key, value);
+      if (String(decision.status) !== response.status) {
+        // An allowed preflight the origin refused: the origin's error body does not belong to a 204.
+        response.status = String(decision.status);
+        response.statusDescription = STATUS_TEXT[decision.status] as string;
+        (response as { body?: string }).body = '';
+      }
+      return response;
+    } catch {
+      // SPEC §6: never a 5xx of our making; never the origin's CORS headers either.
+      try {
+        removeCorsHeaders(response.headers);
+      } catch {
+        // Nothing readable to clean: the response goes back as it came.
+      }
+      return response;
+    }
+  };
+}
+
+function removeCorsHeaders(headers: CloudFrontHeaders): void {
+  for (const name of Object.keys(headers)) {
+    if (isCorsResponseHeader(name.toLowerCase())) delete headers[name];
+  }
+}
+
+/** The Lambda@Edge entry point (`index.handler`). */
+export const handler = createOriginResponseHandler(CORS_POLICY);
