@@ -8,14 +8,14 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { zipSync } from 'fflate';
-import { compilePolicy, type CompiledPolicy } from '../functions/core/policy';
-import { cloudFrontFunctionProblems } from './cloudfront-function-syntax';
+import { compilePolicy, type CompiledPolicy } from '../functions/core/policy.ts';
+import { cloudFrontFunctionProblems } from './cloudfront-function-syntax.ts';
 import {
   CLOUDFRONT_FUNCTION_MAX_BYTES,
   LAMBDA_EDGE_ORIGIN_MAX_ZIPPED_BYTES,
   LAMBDA_EDGE_VIEWER_MAX_ZIPPED_BYTES,
-} from './limits';
-import { readPolicyFile } from './policy-file';
+} from './limits.ts';
+import { readPolicyFile } from './policy-file.ts';
 
 /** The repository root: where `functions/` and the default `cors.config.json` live. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -4,8 +4,8 @@
  * Exit codes: 0 built; 1 policy refused or build failed (dist/ untouched); 2 bad arguments.
  */
 import { parseArgs } from 'node:util';
-import { build, BuildError, type Artifact, type BuildTarget } from './build';
-import { PolicyError } from './policy-file';
+import { build, BuildError, type Artifact, type BuildTarget } from './build.ts';
+import { PolicyError } from './policy-file.ts';
 
 const USAGE = `usage: npm run build -- [--config PATH] [--only lambda-edge|cloudfront-functions] [--out DIR]
 

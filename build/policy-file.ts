@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { domainToASCII } from 'node:url';
 import { getPublicSuffix } from 'tldts';
-import { isToken } from '../functions/core/cors';
-import { canonicalHostName, canonicalOrigin } from '../functions/core/origin';
-import { DEFAULT_POLICY, type CorsPolicy } from '../functions/core/policy';
+import { isToken } from '../functions/core/cors.ts';
+import { canonicalHostName, canonicalOrigin } from '../functions/core/origin.ts';
+import { DEFAULT_POLICY, type CorsPolicy } from '../functions/core/policy.ts';
 
 /** The policy file as written: only `allowOrigins` is required. */
 export interface CorsPolicyFile {

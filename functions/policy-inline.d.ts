@@ -1,4 +1,4 @@
-import type { CompiledPolicy } from './core/policy';
+import type { CompiledPolicy } from './core/policy.ts';
 
 declare global {
   /**

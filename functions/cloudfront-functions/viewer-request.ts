@@ -8,8 +8,8 @@
  * calls. Syntax stays within ES5.1 plus what the runtime adds; esbuild lowers or refuses the rest.
  */
 import type { CloudFrontFunctionsEvent } from 'aws-lambda';
-import { STATUS_TEXT, viewerRequest, type HeaderList } from '../core/cors';
-import type { CompiledPolicy } from '../core/policy';
+import { STATUS_TEXT, viewerRequest, type HeaderList } from '../core/cors.ts';
+import type { CompiledPolicy } from '../core/policy.ts';
 
 type Headers = CloudFrontFunctionsEvent['request']['headers'];
 type Request = CloudFrontFunctionsEvent['request'];

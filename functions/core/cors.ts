@@ -4,8 +4,8 @@
  *
  * Runs on every request in both runtimes: ES5.1 built-ins only, no regular expressions.
  */
-import { authorityOf, canonicalOrigin } from './origin';
-import { has, isAllowedHeader, isListedOrigin, type CompiledPolicy } from './policy';
+import { authorityOf, canonicalOrigin } from './origin.ts';
+import { has, isAllowedHeader, isListedOrigin, type CompiledPolicy } from './policy.ts';
 
 /** Response headers as `[name, value]` pairs, names in their canonical case. */
 export type HeaderList = Array<[string, string]>;

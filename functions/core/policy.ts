@@ -3,7 +3,7 @@
  * read on every request. Validation of the file itself lives in `build/policy-file.ts`, because it
  * runs once at build time and may use Node and libraries; this file is inlined into the bundles.
  */
-import { authorityOf } from './origin';
+import { authorityOf } from './origin.ts';
 
 /** Who answers CORS preflight requests. */
 export type PreflightMode = 'edge' | 'origin';

@@ -5,7 +5,7 @@
  * absent, so no event can make a handler throw (SPEC §6).
  */
 import type { CloudFrontHeaders, CloudFrontRequest } from 'aws-lambda';
-import type { CorsRequest, HeaderList } from '../core/cors';
+import type { CorsRequest, HeaderList } from '../core/cors.ts';
 
 /** Returns every string value of a header, in order; `[]` when absent or unreadable. */
 export function headerValues(headers: CloudFrontHeaders | undefined, name: string): string[] {

@@ -4,9 +4,9 @@
  * Runs only on cache misses, for every status, so what it writes is what the cache stores.
  */
 import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult } from 'aws-lambda';
-import { STATUS_TEXT, isCorsResponseHeader, originResponse } from '../core/cors';
-import type { CompiledPolicy } from '../core/policy';
-import { corsRequest, headerValues, setHeader } from './headers';
+import { STATUS_TEXT, isCorsResponseHeader, originResponse } from '../core/cors.ts';
+import type { CompiledPolicy } from '../core/policy.ts';
+import { corsRequest, headerValues, setHeader } from './headers.ts';
 
 /** Returns an origin-response handler for a compiled policy. */
 export function createOriginResponseHandler(policy: CompiledPolicy) {

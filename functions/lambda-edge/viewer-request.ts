@@ -4,9 +4,9 @@
  * at the edge. Runs on nodejs22.x; the policy is inlined by the build.
  */
 import type { CloudFrontRequestEvent, CloudFrontRequestResult } from 'aws-lambda';
-import { STATUS_TEXT, viewerRequest } from '../core/cors';
-import type { CompiledPolicy } from '../core/policy';
-import { corsRequest, setHeader, toHeaders } from './headers';
+import { STATUS_TEXT, viewerRequest } from '../core/cors.ts';
+import type { CompiledPolicy } from '../core/policy.ts';
+import { corsRequest, setHeader, toHeaders } from './headers.ts';
 
 /** Returns a viewer-request handler for a compiled policy. */
 export function createViewerRequestHandler(policy: CompiledPolicy) {

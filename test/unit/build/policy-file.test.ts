@@ -1,0 +1,185 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PolicyError, readPolicyFile, validatePolicy } from '../../../build/policy-file.ts';
+import { DEFAULT_POLICY } from '../../../functions/core/policy.ts';
+
+/** The problems a policy is refused for (fails the test when it is accepted). */
+function problems(file: unknown): string[] {
+  try {
+    validatePolicy(file, 'cors.config.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(PolicyError);
+    return (error as PolicyError).problems;
+  }
+  throw new Error(`accepted: ${JSON.stringify(file)}`);
+}
+
+const origins = (...allowOrigins: unknown[]) => ({ allowOrigins });
+
+describe('validatePolicy accepts', () => {
+  it('a minimal policy and applies every default', () => {
+    expect(validatePolicy(origins('https://app.example.com'))).toEqual({ ...DEFAULT_POLICY, allowOrigins: ['https://app.example.com'] });
+  });
+
+  it('folds case and drops an explicit default port', () => {
+    expect(validatePolicy(origins('HTTPS://App.Example.COM:443', 'http://LOCALHOST:80', 'https://*.Example.ORG:443')).allowOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost',
+      'https://*.example.org',
+    ]);
+  });
+
+  it('drops entries that are the same once canonical', () => {
+    expect(validatePolicy(origins('https://a.example.com', 'https://A.example.com:443')).allowOrigins).toEqual(['https://a.example.com']);
+  });
+
+  it('non-web schemes, IP literals and wildcards with ports', () => {
+    const accepted = ['capacitor://localhost', 'http://127.0.0.1:8080', 'http://[::1]:3000', 'https://*.dev.example.com:8443'];
+    expect(validatePolicy(origins(...accepted)).allowOrigins).toEqual(accepted);
+  });
+
+  it('"*" alone as public mode', () => {
+    expect(validatePolicy(origins('*')).allowOrigins).toEqual(['*']);
+  });
+
+  it('upper-cases the methods browsers upper-case, and keeps the case of the others', () => {
+    expect(validatePolicy({ ...origins('https://a.example.com'), allowMethods: ['get', 'put', 'PATCH', 'patch'] }).allowMethods).toEqual([
+      'GET',
+      'PUT',
+      'PATCH',
+      'patch',
+    ]);
+  });
+
+  it('header names without case, prefixes, and "*"', () => {
+    expect(validatePolicy({ ...origins('https://a.example.com'), allowHeaders: ['Content-Type', 'X-Amz-*', '*'] }).allowHeaders).toEqual([
+      'content-type',
+      'x-amz-*',
+      '*',
+    ]);
+  });
+
+  it('a $schema key, so editors can complete the file', () => {
+    expect(() => validatePolicy({ $schema: './cors.config.schema.json', ...origins('https://a.example.com') })).not.toThrow();
+  });
+});
+
+describe('validatePolicy refuses, naming the entry and what to write instead', () => {
+  it.each([
+    ['null', /"null" origin .* remove it/],
+    ['NULL', /"null" origin/],
+    ['https://app.example.com/', /trailing slash .* write "https:\/\/app\.example\.com"/],
+    ['https://app.example.com/path', /a path .* write "https:\/\/app\.example\.com"/],
+    ['https://app.example.com?x=1', /a query .* write "https:\/\/app\.example\.com"/],
+    ['https://app.example.com#top', /a fragment .* write "https:\/\/app\.example\.com"/],
+    ['https://user:pw@app.example.com', /userinfo .* write "https:\/\/app\.example\.com"/],
+    ['app.example.com', /scheme:\/\/host\[:port\]; write e\.g\. "https:\/\/app\.example\.com"/],
+    ['https://app.*.example.com', /whole leftmost label/],
+    ['https://*app.example.com', /whole leftmost label/],
+    ['https://*.*.example.com', /whole leftmost label/],
+    ['*://app.example.com', /not a URL scheme/],
+    ['https://*.com', /public suffix "com"/],
+    ['https://*.co.uk', /public suffix "co\.uk".* e\.g\. "https:\/\/\*\.yourcompany\.co\.uk"/],
+    ['https://*.github.io', /public suffix "github\.io"/],
+    ['https://*.localhost', /public suffix "localhost"/],
+    ['https://*.10.0.0', /not a DNS domain/],
+    ['https://bücher.example', /non-ASCII host.* "https:\/\/xn--bcher-kva\.example"/],
+    ['https://*.bücher.example', /non-ASCII host/],
+    ['https://app.example.com:0', /not a port number/],
+    ['https://app.example.com:99999', /above 65535/],
+    ['https://app.example.com:08', /not a port number/],
+    ['https://app.example.com.', /trailing dot.* write "https:\/\/app\.example\.com"/],
+    ['https://app..example.com', /DNS labels/],
+    ['https://-app.example.com', /DNS labels/],
+    [' https://app.example.com', /whitespace/],
+  ])('%j', (entry, message) => {
+    const [problem] = problems(origins(entry));
+    expect(problem).toContain(`allowOrigins[0] ${JSON.stringify(entry)}`);
+    expect(problem).toMatch(message);
+  });
+
+  it('an origin that is not a string', () => {
+    expect(problems(origins(42))).toEqual([expect.stringMatching(/allowOrigins\[0\] 42: an origin must be a string/)]);
+  });
+
+  it('a missing, empty or non-array allowOrigins', () => {
+    expect(problems({})).toEqual([expect.stringMatching(/allowOrigins is required/)]);
+    expect(problems(origins())).toEqual([expect.stringMatching(/allowOrigins is empty: list at least one origin/)]);
+    expect(problems({ allowOrigins: 'https://a.example.com' })).toEqual([expect.stringMatching(/must be an array/)]);
+  });
+
+  it('"*" with credentials', () => {
+    expect(problems({ ...origins('*'), allowCredentials: true })).toEqual([
+      expect.stringMatching(/\["\*"\] with allowCredentials: true.*list the origins, or set allowCredentials to false/),
+    ]);
+  });
+
+  it('"*" beside other origins', () => {
+    expect(problems(origins('*', 'https://a.example.com'))).toEqual([expect.stringMatching(/use \["\*"\] alone/)]);
+  });
+
+  it('an unknown key, suggesting the one meant', () => {
+    expect(problems({ ...origins('https://a.example.com'), allowOrigin: [] })).toEqual([
+      expect.stringMatching(/unknown key "allowOrigin": did you mean "allowOrigins"\?/),
+    ]);
+    expect(problems({ ...origins('https://a.example.com'), exposedHeaders: [] })).toEqual([
+      expect.stringMatching(/unknown key "exposedHeaders": did you mean "exposeHeaders"\?/),
+    ]);
+    expect(problems({ ...origins('https://a.example.com'), cache: true })).toEqual([expect.stringMatching(/unknown key "cache" \(known keys:/)]);
+  });
+
+  it.each([-1, 86401, 1.5, '600', null])('maxAge %j', (maxAge) => {
+    expect(problems({ ...origins('https://a.example.com'), maxAge })).toEqual([expect.stringMatching(/maxAge .*from 0 to 86400/)]);
+  });
+
+  it.each(['GET POST', 'GET,POST', '', '*', 'PÜT', 'DELETE\n'])('method %j', (method) => {
+    expect(problems({ ...origins('https://a.example.com'), allowMethods: [method] })).toEqual([
+      expect.stringMatching(/^allowMethods\[0\] .*not an HTTP method/),
+    ]);
+  });
+
+  it.each(['content type', 'x-*-id', '', 'x-a**'])('allowHeaders entry %j', (name) => {
+    expect(problems({ ...origins('https://a.example.com'), allowHeaders: [name] })).toEqual([
+      expect.stringMatching(/^allowHeaders\[0\] .*not a header name/),
+    ]);
+  });
+
+  it('exposeHeaders "*" with credentials, which browsers read as a header named "*"', () => {
+    expect(problems({ ...origins('https://a.example.com'), allowCredentials: true, exposeHeaders: ['*'] })).toEqual([
+      expect.stringMatching(/exposeHeaders: "\*" exposes nothing on credentialed requests/),
+    ]);
+  });
+
+  it('values of the wrong type', () => {
+    expect(problems({ ...origins('https://a.example.com'), allowCredentials: 'yes' })).toEqual([
+      expect.stringMatching(/allowCredentials must be true or false/),
+    ]);
+    expect(problems({ ...origins('https://a.example.com'), preflight: 'cdn' })).toEqual([
+      expect.stringMatching(/preflight "cdn": must be "edge" .* or "origin"/),
+    ]);
+    expect(problems({ ...origins('https://a.example.com'), exposeHeaders: 'ETag' })).toEqual([
+      expect.stringMatching(/exposeHeaders must be an array of strings/),
+    ]);
+    expect(problems(['https://a.example.com'])).toEqual([expect.stringMatching(/must be one JSON object/)]);
+  });
+
+  it('every problem at once, not only the first', () => {
+    expect(problems({ allowOrigins: ['null', 'https://*.com'], maxAge: -1, typo: 1 })).toHaveLength(4);
+  });
+});
+
+describe('readPolicyFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cloudfront-cors-policy-'));
+
+  it('names a file it cannot read', () => {
+    expect(() => readPolicyFile(join(dir, 'missing.json'))).toThrow(/missing\.json: .*cannot read the file \(ENOENT\)/s);
+  });
+
+  it("names a file that is not JSON, with the parser's complaint", () => {
+    const path = join(dir, 'broken.json');
+    writeFileSync(path, '{ "allowOrigins": [ "https://a.example.com", ] }');
+    expect(() => readPolicyFile(path)).toThrow(/broken\.json: .*not valid JSON: Unexpected token/s);
+  });
+});

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+import { validatePolicy } from './build/policy-file.ts';
+import { compilePolicy } from './functions/core/policy.ts';
+import examplePolicy from './test/policies/example.json' with { type: 'json' };
+
+export default defineConfig({
+  // Source-level handler tests import the handlers' `handler` export, which reads the policy the
+  // build would inline. They get the test suite's example policy, not the user's cors.config.json.
+  define: { CORS_POLICY: JSON.stringify(compilePolicy(validatePolicy(examplePolicy, 'test/policies/example.json'))) },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
