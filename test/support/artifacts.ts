@@ -93,10 +93,14 @@ async function buildAndLoad(policy: object): Promise<Artifacts> {
   };
 }
 
-/** Runs a CloudFront Function under njs. Fails, saying what to install, when njs is missing. */
+/**
+ * Runs a CloudFront Function under njs. Results come back through njs's `fs` module because its
+ * `console.log` cuts output at 2,048 bytes. Fails, saying what to install, when njs is missing.
+ */
 export function runInNjs(code: string, events: unknown[]): Array<FunctionResult | { thrown: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'cloudfront-cors-njs-'));
   const script = join(dir, 'run.js');
+  const output = join(dir, 'results.json');
   writeFileSync(
     script,
     `${code}
@@ -105,19 +109,18 @@ var results = [];
 for (var i = 0; i < events.length; i++) {
   try { results.push(handler(events[i])); } catch (e) { results.push({ thrown: String(e) }); }
 }
-console.log(JSON.stringify(results));
+require('fs').writeFileSync(${JSON.stringify(output)}, JSON.stringify(results));
 `,
   );
-  let output: string;
   try {
-    output = execFileSync('njs', [script], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    execFileSync('njs', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new Error('njs is not installed: the CloudFront Function tests run the built file under it. Install it with `apt-get install -y njs`.');
     }
     throw error;
   }
-  return JSON.parse(output);
+  return JSON.parse(readFileSync(output, 'utf8'));
 }
 
 function plain<T>(value: T): T {

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { CloudFrontResponse } from 'aws-lambda';
+import { handler } from '../../../functions/lambda-edge/origin-response.ts';
+import { edgeContext } from '../../support/context.ts';
+import { loadEvent } from '../../support/events.ts';
+
+const context = edgeContext('cors-origin-response');
+
+describe('Lambda@Edge origin response (source)', () => {
+  it('replaces what S3 reflected with the policy, in the Lambda@Edge header shape', async () => {
+    // Prepare
+    const event = loadEvent('lambda-edge/origin-response', 's3-reflects-allowed-origin');
+    // Act
+    const response = (await handler(event, context, () => undefined)) as CloudFrontResponse;
+    // Assess
+    expect(response.headers['access-control-allow-origin']).toEqual([{ key: 'Access-Control-Allow-Origin', value: 'https://app.example.com' }]);
+    expect(response.headers['access-control-max-age']).toBeUndefined();
+    expect(response.headers['vary']).toEqual([{ key: 'Vary', value: 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method' }]);
+    expect(response.headers['etag']).toEqual([{ key: 'ETag', value: '"9b2cf535f27731c974343645a3985328"' }]);
+  });
+
+  it('keeps the status as the string Lambda@Edge uses', async () => {
+    const response = (await handler(loadEvent('lambda-edge/origin-response', 'error-404'), context, () => undefined)) as CloudFrontResponse;
+    expect(response.status).toBe('404');
+    expect(response.statusDescription).toBe('Not Found');
+  });
+
+  it('removes the origin CORS headers even when the rest of the event cannot be read', async () => {
+    // Prepare: a request without headers or method, and a response whose status is not a string.
+    const event = loadEvent('lambda-edge/origin-response', 'api-reflects-disallowed-origin');
+    const cf = event.Records[0]!.cf as unknown as { request: unknown; response: { status: unknown; headers: object } };
+    cf.request = null;
+    // Act
+    const response = (await handler(event, context, () => undefined)) as CloudFrontResponse;
+    // Assess
+    expect(Object.keys(response.headers).filter((name) => name.startsWith('access-control-'))).toEqual([]);
+    expect(response.headers['content-type']).toBeDefined();
+  });
+
+  it.each([
+    ['no event', undefined],
+    ['no Records', {}],
+    ['no response', { Records: [{ cf: { request: {} } }] }],
+    ['headers that are not an object', { Records: [{ cf: { request: {}, response: { status: '200', headers: 'x' } } }] }],
+  ])('does not throw for %s', async (_, event) => {
+    await expect(handler(event as never, context, () => undefined)).resolves.not.toThrow();
+  });
+});
