@@ -170,7 +170,7 @@ async function bundle(options: esbuild.BuildOptions): Promise<esbuild.BuildResul
  * The bundles carry our code and the policy, nothing else: every input must come from
  * `functions/`, so no package (aws-lambda-test-utils least of all: GPL-2.0) can reach a bundle.
  */
-function checkInputs(artifact: string, result: { metafile: esbuild.Metafile }): void {
+export function checkInputs(artifact: string, result: { metafile: esbuild.Metafile }): void {
   const functions = join(ROOT, 'functions') + sep;
   const foreign = Object.keys(result.metafile.inputs).filter(
     // `<define:CORS_POLICY>` is the inlined policy, which esbuild lists as an input of its own.

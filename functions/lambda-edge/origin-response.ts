@@ -3,14 +3,14 @@
  * every CORS header the origin sent, writes the policy's, and leaves one `Vary` that lists `Origin`.
  * Runs only on cache misses, for every status, so what it writes is what the cache stores.
  */
-import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult } from 'aws-lambda';
+import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult, Context } from 'aws-lambda';
 import { STATUS_TEXT, isCorsResponseHeader, originResponse } from '../core/cors.ts';
 import type { CompiledPolicy } from '../core/policy.ts';
 import { corsRequest, headerValues, setHeader } from './headers.ts';
 
 /** Returns an origin-response handler for a compiled policy. */
 export function createOriginResponseHandler(policy: CompiledPolicy) {
-  return async function originResponseHandler(event: CloudFrontResponseEvent): Promise<CloudFrontResponseResult> {
+  return async function originResponseHandler(event: CloudFrontResponseEvent, _context?: Context): Promise<CloudFrontResponseResult> {
     const cf = event?.Records?.[0]?.cf;
     if (cf === undefined) return undefined; // nothing readable to return as received
     const response = cf.response;

@@ -3,14 +3,14 @@
  * keys on one value per allowed origin and one (`null`) for everyone else, and answers preflights
  * at the edge. Runs on nodejs22.x; the policy is inlined by the build.
  */
-import type { CloudFrontRequestEvent, CloudFrontRequestResult } from 'aws-lambda';
+import type { CloudFrontRequestEvent, CloudFrontRequestResult, Context } from 'aws-lambda';
 import { STATUS_TEXT, viewerRequest } from '../core/cors.ts';
 import type { CompiledPolicy } from '../core/policy.ts';
 import { corsRequest, setHeader, toHeaders } from './headers.ts';
 
 /** Returns a viewer-request handler for a compiled policy. */
 export function createViewerRequestHandler(policy: CompiledPolicy) {
-  return async function viewerRequestHandler(event: CloudFrontRequestEvent): Promise<CloudFrontRequestResult> {
+  return async function viewerRequestHandler(event: CloudFrontRequestEvent, _context?: Context): Promise<CloudFrontRequestResult> {
     const request = event?.Records?.[0]?.cf?.request;
     if (request === undefined) return request; // nothing readable to return as received
     try {

@@ -175,7 +175,7 @@ describe('built origin response, preflight: "origin"', () => {
     const response = await respond(artifacts, loadEvent('lambda-edge/origin-response', 'preflight-s3-without-cors-rules'));
     expect(response.status).toBe('204');
     expect(response.statusDescription).toBe('No Content');
-    expect(response.body).toBe('');
+    expect((response as CloudFrontResponse & { body?: string }).body).toBe('');
     expect(corsHeaders(response.headers)).toEqual({
       'access-control-allow-origin': 'https://app.example.com',
       'access-control-allow-methods': 'GET, HEAD, PUT',

@@ -11,7 +11,7 @@ describe('Lambda@Edge origin response (source)', () => {
     // Prepare
     const event = loadEvent('lambda-edge/origin-response', 's3-reflects-allowed-origin');
     // Act
-    const response = (await handler(event, context, () => undefined)) as CloudFrontResponse;
+    const response = (await handler(event, context)) as CloudFrontResponse;
     // Assess
     expect(response.headers['access-control-allow-origin']).toEqual([{ key: 'Access-Control-Allow-Origin', value: 'https://app.example.com' }]);
     expect(response.headers['access-control-max-age']).toBeUndefined();
@@ -20,7 +20,7 @@ describe('Lambda@Edge origin response (source)', () => {
   });
 
   it('keeps the status as the string Lambda@Edge uses', async () => {
-    const response = (await handler(loadEvent('lambda-edge/origin-response', 'error-404'), context, () => undefined)) as CloudFrontResponse;
+    const response = (await handler(loadEvent('lambda-edge/origin-response', 'error-404'), context)) as CloudFrontResponse;
     expect(response.status).toBe('404');
     expect(response.statusDescription).toBe('Not Found');
   });
@@ -31,7 +31,7 @@ describe('Lambda@Edge origin response (source)', () => {
     const cf = event.Records[0]!.cf as unknown as { request: unknown; response: { status: unknown; headers: object } };
     cf.request = null;
     // Act
-    const response = (await handler(event, context, () => undefined)) as CloudFrontResponse;
+    const response = (await handler(event, context)) as CloudFrontResponse;
     // Assess
     expect(Object.keys(response.headers).filter((name) => name.startsWith('access-control-'))).toEqual([]);
     expect(response.headers['content-type']).toBeDefined();
@@ -43,6 +43,6 @@ describe('Lambda@Edge origin response (source)', () => {
     ['no response', { Records: [{ cf: { request: {} } }] }],
     ['headers that are not an object', { Records: [{ cf: { request: {}, response: { status: '200', headers: 'x' } } }] }],
   ])('does not throw for %s', async (_, event) => {
-    await expect(handler(event as never, context, () => undefined)).resolves.not.toThrow();
+    await expect(handler(event as never, context)).resolves.not.toThrow();
   });
 });

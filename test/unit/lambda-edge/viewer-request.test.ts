@@ -9,7 +9,7 @@ const invoke = (scenario: string) => {
   // Prepare
   const event = loadEvent('lambda-edge/viewer-request', scenario);
   const received = structuredClone(event.Records[0]!.cf.request);
-  return { received, result: handler(event, context, () => undefined) as Promise<CloudFrontRequest | CloudFrontResultResponse> };
+  return { received, result: handler(event, context) as Promise<CloudFrontRequest | CloudFrontResultResponse> };
 };
 
 describe('Lambda@Edge viewer request (source)', () => {
@@ -38,7 +38,7 @@ describe('Lambda@Edge viewer request (source)', () => {
     Object.freeze(event.Records[0]!.cf.request.headers);
     const received = structuredClone(event.Records[0]!.cf.request);
     // Act
-    const request = await handler(event, context, () => undefined);
+    const request = await handler(event, context);
     // Assess
     expect(request).toEqual(received);
   });
@@ -49,6 +49,6 @@ describe('Lambda@Edge viewer request (source)', () => {
     ['empty Records', { Records: [] }],
     ['no request', { Records: [{ cf: {} }] }],
   ])('returns nothing readable, without throwing, for %s', async (_, event) => {
-    await expect(handler(event as never, context, () => undefined)).resolves.toBeUndefined();
+    await expect(handler(event as never, context)).resolves.toBeUndefined();
   });
 });

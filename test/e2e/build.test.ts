@@ -1,0 +1,232 @@
+/**
+ * SPEC §1 and §2 through the command users run: `npm run build -- [--config] [--only]`.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse } from 'acorn';
+import { Ajv } from 'ajv';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../build/build.ts';
+import { validatePolicy } from '../../build/policy-file.ts';
+import { DEFAULT_POLICY } from '../../functions/core/policy.ts';
+import { builtArtifacts, testPolicy, type Artifacts } from '../support/artifacts.ts';
+import { loadEvent, scenarios } from '../support/events.ts';
+
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+/** Runs the build CLI; returns its exit code and output. */
+function runBuild(...args: string[]) {
+  const result = spawnSync(TSX, [join(ROOT, 'build', 'cli.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function workspace(policy?: unknown) {
+  const dir = mkdtempSync(join(tmpdir(), 'cloudfront-cors-build-'));
+  const config = join(dir, 'cors.config.json');
+  if (policy !== undefined) writeFileSync(config, JSON.stringify(policy));
+  return { dir, config, out: join(dir, 'dist') };
+}
+
+/** Every file under a folder with its content, to show a folder did not change. */
+function snapshot(folder: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) files[join(entry.parentPath, entry.name).slice(folder.length)] = readFileSync(join(entry.parentPath, entry.name), 'utf8');
+  }
+  return files;
+}
+
+/** A policy with `count` exact origins of the `https://sN.shopN.com` kind. */
+const shops = (count: number) => ({ allowOrigins: Array.from({ length: count }, (_, i) => `https://s${i}.shop${i}.com`) });
+
+describe('npm run build', () => {
+  it('builds the default policy and prints each artifact against its CloudFront limit', () => {
+    const { out } = workspace();
+    const result = spawnSync('npm', ['run', '--silent', 'build', '--', '--out', out], { encoding: 'utf8', cwd: ROOT });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/lambda-edge\/viewer-request \(zipped\)\s+[\d,]+ B\s+1,048,576 B\s+[\d.]+%\s+ok/);
+    expect(result.stdout).toMatch(/lambda-edge\/origin-response \(zipped\)\s+[\d,]+ B\s+52,428,800 B/);
+    expect(result.stdout).toMatch(/cloudfront-functions\/viewer-request\.js\s+[\d,]+ B\s+10,240 B/);
+    for (const file of ['lambda-edge/viewer-request/index.mjs', 'lambda-edge/origin-response/index.mjs', 'cloudfront-functions/viewer-request.js']) {
+      expect(existsSync(join(out, file)), file).toBe(true);
+    }
+  });
+
+  it('inlines the policy it was given', () => {
+    const { config, out } = workspace({ allowOrigins: ['https://only-this.example.org'] });
+    expect(runBuild('--config', config, '--out', out).code).toBe(0);
+    const code = readFileSync(join(out, 'cloudfront-functions', 'viewer-request.js'), 'utf8');
+    expect(code).toContain('"https://only-this.example.org"');
+    expect(code).not.toContain('app.example.com');
+    expect(readFileSync(join(out, 'lambda-edge', 'viewer-request', 'index.mjs'), 'utf8')).toContain('"https://only-this.example.org"');
+  });
+
+  it('refuses a bad policy, naming the entry, and leaves the previous dist/ as it was', () => {
+    const { config, out } = workspace({ allowOrigins: ['https://app.example.com'] });
+    expect(runBuild('--config', config, '--out', out).code).toBe(0);
+    const before = snapshot(out);
+    writeFileSync(config, JSON.stringify({ allowOrigins: ['https://*.co.uk', 'https://app.example.com/'], allowCredential: true }));
+
+    const result = runBuild('--config', config, '--out', out);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('allowOrigins[0] "https://*.co.uk"');
+    expect(result.stderr).toContain('allowOrigins[1] "https://app.example.com/": a trailing slash');
+    expect(result.stderr).toContain('unknown key "allowCredential": did you mean "allowCredentials"?');
+    expect(result.stderr).toMatch(/dist\/ was left as it was/);
+    expect(snapshot(out)).toEqual(before);
+  });
+
+  it('fails naming the artifact over its limit, prints the sizes, and leaves dist/ as it was', () => {
+    const { config, out } = workspace(shops(10));
+    expect(runBuild('--config', config, '--out', out).code).toBe(0);
+    const before = snapshot(out);
+    writeFileSync(config, JSON.stringify(shops(600)));
+
+    const result = runBuild('--config', config, '--out', out);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cloudfront-functions\/viewer-request\.js\s+[\d,]+ B\s+10,240 B\s+[\d.]+%\s+OVER LIMIT/);
+    expect(result.stderr).toMatch(/over CloudFront's size limit: cloudfront-functions\/viewer-request\.js \(\d+ bytes > 10240\)/);
+    expect(snapshot(out)).toEqual(before);
+    expect(readdirSync(join(out, '..')).filter((name) => name.includes('staging'))).toEqual([]);
+  });
+
+  it('with --only, rebuilds one runtime and keeps the other from the previous dist/', () => {
+    const { config, out } = workspace({ allowOrigins: ['https://first.example.org'] });
+    expect(runBuild('--config', config, '--out', out).code).toBe(0);
+    const functionBefore = readFileSync(join(out, 'cloudfront-functions', 'viewer-request.js'), 'utf8');
+    writeFileSync(config, JSON.stringify({ allowOrigins: ['https://second.example.org'] }));
+
+    const result = runBuild('--config', config, '--out', out, '--only', 'lambda-edge');
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('cloudfront-functions');
+    expect(readFileSync(join(out, 'cloudfront-functions', 'viewer-request.js'), 'utf8')).toBe(functionBefore);
+    expect(readFileSync(join(out, 'lambda-edge', 'viewer-request', 'index.mjs'), 'utf8')).toContain('second.example.org');
+  });
+
+  it.each([
+    [['--only', 'lambda'], /--only takes lambda-edge or cloudfront-functions, not "lambda"/],
+    [['--confg', 'x.json'], /Unknown option '--confg'/],
+  ])('exits 2 with usage for bad arguments %j', (args, message) => {
+    const result = runBuild(...args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).toContain('usage: npm run build');
+  });
+
+  it('names a missing policy file', () => {
+    const result = runBuild('--config', '/nonexistent/cors.json', '--out', workspace().out);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/\/nonexistent\/cors\.json: .*cannot read the file \(ENOENT\)/s);
+  });
+});
+
+describe('the built artifacts', () => {
+  let artifacts: Artifacts;
+  beforeAll(async () => {
+    artifacts = await builtArtifacts(testPolicy('example'));
+  });
+
+  it.each(['viewer-request', 'origin-response'] as const)('lambda-edge/%s exports an async handler and imports nothing', async (name) => {
+    const code = readFileSync(join(artifacts.deployed[name], 'index.mjs'), 'utf8');
+    const program = parse(code, { ecmaVersion: 'latest', sourceType: 'module' });
+    expect(program.body.filter((node) => node.type === 'ImportDeclaration' || node.type === 'ExportAllDeclaration')).toEqual([]);
+    expect(code).not.toMatch(/\brequire\(/);
+    const module = await import(pathToFileURL(join(artifacts.deployed[name], 'index.mjs')).href);
+    expect(module.handler.constructor.name).toBe('AsyncFunction');
+  });
+
+  it.each(['viewer-request', 'origin-response'] as const)(
+    'lambda-edge/%s runs in a bare Node process from its folder alone, answering as it does here',
+    async (name) => {
+      // Prepare: a copy of the folder, nothing else, and the recorded events for it.
+      const kind = name === 'viewer-request' ? 'lambda-edge/viewer-request' : 'lambda-edge/origin-response';
+      const folder = mkdtempSync(join(tmpdir(), 'cloudfront-cors-lambda-'));
+      cpSync(artifacts.deployed[name], folder, { recursive: true });
+      expect(readdirSync(folder)).toEqual(['index.mjs']);
+      const events = scenarios(kind).map((scenario) => loadEvent(kind, scenario));
+      const driver = `
+        import { readFileSync } from 'node:fs';
+        const { handler } = await import('./index.mjs');
+        const results = [];
+        for (const event of JSON.parse(readFileSync(0, 'utf8'))) results.push(await handler(event, {}));
+        process.stdout.write(JSON.stringify(results));`;
+      // Act
+      const result = spawnSync(process.execPath, ['--input-type=module', '-e', driver], {
+        cwd: folder,
+        input: JSON.stringify(events),
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '' },
+      });
+      // Assess
+      expect(result.stderr).toBe('');
+      const expected = [];
+      for (const event of events) {
+        expected.push(name === 'viewer-request' ? await artifacts.viewerRequestLambda(event as never) : await artifacts.originResponse(event as never));
+      }
+      expect(JSON.parse(result.stdout)).toEqual(expected);
+    },
+  );
+
+  it('the CloudFront Function is a plain script with a top-level function handler(event)', () => {
+    const program = parse(artifacts.functionCode, { ecmaVersion: 2017, sourceType: 'script' });
+    const last = program.body.at(-1) as { type: string; id?: { name: string }; params?: unknown[] };
+    expect(last.type).toBe('FunctionDeclaration');
+    expect(last.id?.name).toBe('handler');
+    expect(last.params).toHaveLength(1);
+    expect(artifacts.functionCode).not.toMatch(/\b(import|export)\b|\brequire\(/);
+  });
+
+  it('no bundle carries code from aws-lambda-test-utils or any other package', () => {
+    const utils = readFileSync(join(ROOT, 'node_modules', 'aws-lambda-test-utils', 'mockContext.js'), 'utf8');
+    const bundles = [
+      readFileSync(join(artifacts.deployed['viewer-request'], 'index.mjs'), 'utf8'),
+      readFileSync(join(artifacts.deployed['origin-response'], 'index.mjs'), 'utf8'),
+      artifacts.functionCode,
+    ];
+    for (const bundle of bundles) {
+      expect(bundle).not.toContain('node_modules');
+      expect(bundle).not.toContain('getRemainingTimeInMillis');
+      expect(bundle).not.toContain(utils.slice(utils.indexOf('succeed'), utils.indexOf('succeed') + 40));
+    }
+  });
+
+  it('fits the CloudFront Function limit with room to spare for the example policy', () => {
+    expect(statSync(join(artifacts.dist, 'cloudfront-functions', 'viewer-request.js')).size).toBeLessThan(10 * 1024);
+  });
+});
+
+describe('the policy files and their schema', () => {
+  const schema = JSON.parse(readFileSync(join(ROOT, 'cors.config.schema.json'), 'utf8'));
+  const check = new Ajv({ allErrors: true, strict: false }).compile(schema);
+
+  it.each([
+    ['cors.config.json', join(ROOT, 'cors.config.json')],
+    ['test/policies/example.json', join(ROOT, 'test', 'policies', 'example.json')],
+  ])('%s passes the schema and the build validation', (_, path) => {
+    const policy = JSON.parse(readFileSync(path, 'utf8'));
+    expect(check(policy), JSON.stringify(check.errors)).toBe(true);
+    expect(() => validatePolicy(policy, path)).not.toThrow();
+  });
+
+  it('states the same defaults as the build', () => {
+    const keys = Object.keys(DEFAULT_POLICY) as Array<keyof typeof DEFAULT_POLICY>;
+    const stated = Object.fromEntries(keys.map((key) => [key, schema.properties[key].default]));
+    expect(stated).toEqual(DEFAULT_POLICY);
+  });
+
+  it.each([
+    [{ allowOrigins: ['https://a.example.com'], allowOrigin: [] }, 'an unknown key'],
+    [{ allowOrigins: [] }, 'an empty allowOrigins'],
+    [{ allowOrigins: ['https://a.example.com/'] }, 'a trailing slash'],
+    [{ allowOrigins: ['https://a.example.com'], maxAge: 86401 }, 'a maxAge over a day'],
+    [{ allowOrigins: ['https://a.example.com'], preflight: 'cdn' }, 'an unknown preflight mode'],
+  ])('lets editors flag %j (%s)', (policy, _problem) => {
+    expect(check(policy)).toBe(false);
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * SPEC §7 on the built artifacts: a cache keyed like the cache policy (path and the forwarded
+ * `Origin`), in front of an origin that reflects any `Origin` with credentials (an S3 CORS rule with
+ * `AllowedOrigin *`). Whatever order origins arrive in, no answer cached for one is served to
+ * another. The same traffic through a cache without the functions shows the failure it prevents.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResponse } from 'aws-lambda';
+import { canonicalOrigin } from '../../functions/core/origin.ts';
+import { builtArtifacts, testPolicy, type Artifacts } from '../support/artifacts.ts';
+import { ALLOWED_ORIGINS, ATTACK_ORIGINS } from '../support/attacks.ts';
+import { loadEvent, viewerRequestEvents } from '../support/events.ts';
+
+interface Answer {
+  status: string;
+  allowOrigin: string | undefined;
+  allowCredentials: string | undefined;
+  vary: string | undefined;
+}
+
+const first = (headers: CloudFrontHeaders | undefined, name: string) => headers?.[name]?.[0]?.value;
+
+/** One object behind a CloudFront-like cache, with or without the cloudfront-cors functions. */
+class Edge {
+  readonly cache = new Map<string, CloudFrontResponse>();
+  constructor(private readonly artifacts: Artifacts | null) {}
+
+  async get(path: string, origin: string | undefined): Promise<Answer> {
+    const { lambda } = viewerRequestEvents('GET', origin === undefined ? {} : { origin });
+    const cf = lambda.Records[0]!.cf;
+    cf.request.uri = path;
+    const viewed = this.artifacts ? await this.artifacts.viewerRequestLambda(lambda) : cf.request;
+    if (viewed && 'status' in viewed) throw new Error('a GET is never answered at the edge');
+    const request = viewed as CloudFrontRequest;
+
+    // Without the functions the cache key is the path alone, as it was before this project.
+    const forwarded = first(request.headers, 'origin');
+    const key = this.artifacts ? `${path} ${forwarded ?? ''}` : path;
+    let response = this.cache.get(key);
+    if (response === undefined) {
+      response = await this.fromOrigin(request, forwarded);
+      this.cache.set(key, response);
+    }
+    return {
+      status: response.status,
+      allowOrigin: first(response.headers, 'access-control-allow-origin'),
+      allowCredentials: first(response.headers, 'access-control-allow-credentials'),
+      vary: first(response.headers, 'vary'),
+    };
+  }
+
+  /** The origin reflects whatever Origin it is sent, with credentials; origin-response runs on the miss. */
+  private async fromOrigin(request: CloudFrontRequest, forwarded: string | undefined): Promise<CloudFrontResponse> {
+    const event = loadEvent('lambda-edge/origin-response', 'no-origin');
+    event.Records[0]!.cf.request.headers = request.headers;
+    const headers = event.Records[0]!.cf.response.headers;
+    if (forwarded !== undefined) {
+      headers['access-control-allow-origin'] = [{ key: 'Access-Control-Allow-Origin', value: forwarded }];
+      headers['access-control-allow-credentials'] = [{ key: 'Access-Control-Allow-Credentials', value: 'true' }];
+    }
+    if (!this.artifacts) return event.Records[0]!.cf.response;
+    return (await this.artifacts.originResponse(event)) as CloudFrontResponse;
+  }
+}
+
+/** What a browser at `origin` makes of an answer to a credentialed request (Fetch, "CORS check"). */
+function browserReads(origin: string, answer: Answer): boolean {
+  return answer.allowOrigin === origin && answer.allowCredentials === 'true';
+}
+
+/** A fixed shuffle, so a failure names a reproducible order. */
+function shuffled<T>(items: T[], seed: number): T[] {
+  const out = items.slice();
+  let state = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+const BROWSER_ORIGINS = ['https://app.example.com', 'https://pr-1.preview.example.com', 'https://pr-2.preview.example.com', 'http://localhost:3000'];
+const TRAFFIC = [
+  ...BROWSER_ORIGINS,
+  ...BROWSER_ORIGINS,
+  ...ALLOWED_ORIGINS.map((row) => row.origin),
+  ...ATTACK_ORIGINS.map((row) => row.origin),
+  undefined,
+  undefined,
+];
+
+describe('one cache, many origins (SPEC §7)', () => {
+  let artifacts: Artifacts;
+  beforeAll(async () => {
+    artifacts = await builtArtifacts(testPolicy('example'));
+  });
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('never serves one origin what was cached for another (order %i)', async (seed) => {
+    const edge = new Edge(artifacts);
+    for (const origin of shuffled(TRAFFIC, seed)) {
+      const answer = await edge.get('/data/catalog.json', origin);
+      const canonical = origin === undefined ? null : canonicalOrigin(origin);
+      const allowed = ALLOWED_ORIGINS.some((row) => row.canonical === canonical) || BROWSER_ORIGINS.includes(canonical ?? '');
+      // Access-Control-Allow-Origin is only ever the canonical form of the request's own allowed origin.
+      if (allowed) expect(answer.allowOrigin).toBe(canonical);
+      else expect(answer.allowOrigin).toBeUndefined();
+      // It depends on the request, so every answer says so.
+      expect(answer.vary).toBe('Origin');
+      expect(answer.allowOrigin).not.toBe('*');
+    }
+    // One entry per allowed origin seen, one for every refused origin (null), one for no Origin.
+    expect(edge.cache.size).toBe(new Set([...BROWSER_ORIGINS, ...ALLOWED_ORIGINS.map((row) => row.canonical)]).size + 2);
+  });
+
+  it('lets every browser origin read the object, in either order and interleaved', async () => {
+    const edge = new Edge(artifacts);
+    for (const origin of [...BROWSER_ORIGINS, ...BROWSER_ORIGINS.slice().reverse()]) {
+      expect(browserReads(origin, await edge.get('/data/catalog.json', origin))).toBe(true);
+    }
+  });
+
+  it('shows the failure it fixes: without the functions the second origin gets the first one\'s answer', async () => {
+    const edge = new Edge(null);
+    expect(browserReads('https://app.example.com', await edge.get('/data/catalog.json', 'https://app.example.com'))).toBe(true);
+    const second = await edge.get('/data/catalog.json', 'http://localhost:3000');
+    expect(second.allowOrigin).toBe('https://app.example.com');
+    expect(browserReads('http://localhost:3000', second)).toBe(false);
+    // And an attacker who fills the cache first is trusted by every later viewer.
+    const poisoned = new Edge(null);
+    await poisoned.get('/x', 'https://evil.example.net');
+    expect((await poisoned.get('/x', 'https://app.example.com')).allowOrigin).toBe('https://evil.example.net');
+  });
+});
+
+describe('never "*" with credentials (SPEC §7)', () => {
+  it('answers public mode with "*" alone, even when the origin sent credentials', async () => {
+    const artifacts = await builtArtifacts({ allowOrigins: ['*'] });
+    const edge = new Edge(artifacts);
+    for (const origin of ['https://anyone.example', 'null', undefined]) {
+      const answer = await edge.get('/public.json', origin);
+      expect(answer).toMatchObject({ allowOrigin: '*', allowCredentials: undefined });
+    }
+  });
+});
