@@ -9,6 +9,7 @@ export default defineConfig({
   define: { CORS_POLICY: JSON.stringify(compilePolicy(validatePolicy(examplePolicy, 'test/policies/example.json'))) },
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/required-tools.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

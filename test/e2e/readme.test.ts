@@ -1,0 +1,68 @@
+/**
+ * The README's examples are run, so the docs cannot drift from the code: its policies pass the
+ * schema and the build, its refusal example is what the build says, its size table what it prints.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../../build/build.ts';
+import { PolicyError, validatePolicy } from '../../build/policy-file.ts';
+
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+/** The README's fenced code blocks in one language ('' for unlabelled), in order. */
+function blocks(language: string): string[] {
+  const found: string[] = [];
+  let current: { language: string; lines: string[] } | null = null;
+  for (const line of README.split('\n')) {
+    if (current === null && line.startsWith('```')) current = { language: line.slice(3).trim(), lines: [] };
+    else if (current !== null && line === '```') {
+      if (current.language === language) found.push(current.lines.join('\n'));
+      current = null;
+    } else current?.lines.push(line);
+  }
+  return found;
+}
+
+describe('README', () => {
+  it('opens with the build and test commands', () => {
+    const [first] = blocks('sh');
+    expect(first).toMatch(/^npm ci && npm run build\s+#/m);
+    expect(first).toMatch(/^npm test\s+#/m);
+    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts).toMatchObject({ build: expect.any(String), test: expect.any(String) });
+  });
+
+  it.each(blocks('json'))('has policies that pass the schema and the build: %s', (text) => {
+    const policy = JSON.parse(text);
+    const schema = JSON.parse(readFileSync(join(ROOT, 'cors.config.schema.json'), 'utf8'));
+    expect(new Ajv({ strict: false }).validate(schema, policy)).toBe(true);
+    expect(() => validatePolicy(policy)).not.toThrow();
+  });
+
+  it('shows the refusals the build really gives', () => {
+    const example = blocks('').find((block) => block.startsWith('$ cat bad.json'))!;
+    const policy = JSON.parse(example.split('\n')[1]!);
+    const shown = example.split('\n').filter((line) => line.startsWith('  - ')).map((line) => line.slice(4));
+    let problems: string[] = [];
+    try {
+      validatePolicy(policy, 'bad.json');
+    } catch (error) {
+      problems = (error as PolicyError).problems;
+    }
+    expect(shown).toEqual(problems);
+  });
+
+  it('shows the size table the build prints for the default policy', () => {
+    // Built into a scratch folder's dist/, so the table prints the same paths as the README's.
+    const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'build', 'cli.ts'), '--config', join(ROOT, 'cors.config.json')], {
+      encoding: 'utf8',
+      cwd: mkdtempSync(join(tmpdir(), 'cloudfront-cors-readme-')),
+    });
+    const printed = result.stdout.split('\n').slice(0, 4).join('\n');
+    const shown = blocks('').find((block) => block.startsWith('artifact '))!.trimEnd();
+    expect(shown).toBe(printed);
+  });
+});
