@@ -152,6 +152,9 @@ async function bundle(options: esbuild.BuildOptions): Promise<esbuild.BuildResul
   try {
     return await esbuild.build({
       ...options,
+      // Paths in the bundle's comments are relative to this, so the same policy gives the same
+      // bytes whatever directory the build runs from.
+      absWorkingDir: ROOT,
       bundle: true,
       metafile: true,
       write: true,

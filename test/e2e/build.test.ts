@@ -109,6 +109,14 @@ describe('npm run build', () => {
     expect(readFileSync(join(out, 'lambda-edge', 'viewer-request', 'index.mjs'), 'utf8')).toContain('second.example.org');
   });
 
+  it('gives the same bytes for the same policy, whatever directory it runs from', () => {
+    const { config, out } = workspace({ allowOrigins: ['https://app.example.com'] });
+    const other = workspace().out;
+    expect(runBuild('--config', config, '--out', out).code).toBe(0);
+    expect(spawnSync(TSX, [join(ROOT, 'build', 'cli.ts'), '--config', config, '--out', other], { cwd: tmpdir() }).status).toBe(0);
+    expect(snapshot(other)).toEqual(snapshot(out));
+  });
+
   it.each([
     [['--only', 'lambda'], /--only takes lambda-edge or cloudfront-functions, not "lambda"/],
     [['--confg', 'x.json'], /Unknown option '--confg'/],

@@ -7,78 +7,28 @@ import { builtArtifacts, testPolicy, type Artifacts } from '../support/artifacts
 import { loadEvent, originResponseEvent, scenarios } from '../support/events.ts';
 
 const S3_VARY = 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method';
-const EXPOSE = 'ETag, x-amz-version-id';
+
+/** The CORS headers the example policy gives an allowed origin on an ordinary response. */
+const allowed = (origin: string) => ({
+  'access-control-allow-origin': origin,
+  'access-control-allow-credentials': 'true',
+  'access-control-expose-headers': 'ETag, x-amz-version-id',
+});
 
 /** The CORS headers and Vary each recorded scenario must end with under test/policies/example.json. */
 const EXPECTED: Record<string, { status: string; cors: Record<string, string>; vary: string }> = {
-  's3-reflects-allowed-origin': {
-    status: '200',
-    cors: {
-      'access-control-allow-origin': 'https://app.example.com',
-      'access-control-allow-credentials': 'true',
-      'access-control-expose-headers': EXPOSE,
-    },
-    vary: S3_VARY,
-  },
+  's3-reflects-allowed-origin': { status: '200', cors: allowed('https://app.example.com'), vary: S3_VARY },
   's3-reflects-null-origin': { status: '200', cors: {}, vary: S3_VARY },
   'api-reflects-disallowed-origin': { status: '200', cors: {}, vary: 'Accept-Encoding, Origin' },
   'no-origin': { status: '200', cors: {}, vary: 'Origin' },
-  'wildcard-origin-with-existing-vary': {
-    status: '200',
-    cors: {
-      'access-control-allow-origin': 'https://pr-42.preview.example.com',
-      'access-control-allow-credentials': 'true',
-      'access-control-expose-headers': EXPOSE,
-    },
-    vary: 'Accept-Encoding, origin',
-  },
-  'vary-star': {
-    status: '200',
-    cors: {
-      'access-control-allow-origin': 'https://app.example.com',
-      'access-control-allow-credentials': 'true',
-      'access-control-expose-headers': EXPOSE,
-    },
-    vary: '*',
-  },
-  'error-404': {
-    status: '404',
-    cors: {
-      'access-control-allow-origin': 'https://app.example.com',
-      'access-control-allow-credentials': 'true',
-      'access-control-expose-headers': EXPOSE,
-    },
-    vary: 'Origin',
-  },
-  'error-500-with-cors': {
-    status: '500',
-    cors: {
-      'access-control-allow-origin': 'http://localhost:3000',
-      'access-control-allow-credentials': 'true',
-      'access-control-expose-headers': EXPOSE,
-    },
-    vary: 'Origin',
-  },
+  'wildcard-origin-with-existing-vary': { status: '200', cors: allowed('https://pr-42.preview.example.com'), vary: 'Accept-Encoding, origin' },
+  'vary-star': { status: '200', cors: allowed('https://app.example.com'), vary: '*' },
+  'error-404': { status: '404', cors: allowed('https://app.example.com'), vary: 'Origin' },
+  'error-500-with-cors': { status: '500', cors: allowed('http://localhost:3000'), vary: 'Origin' },
   // Under preflight "edge" a preflight never reaches the origin; if one does (the viewer function
   // is not attached), it is answered like any response: the origin's status, the policy's headers.
-  'preflight-s3-without-cors-rules': {
-    status: '403',
-    cors: {
-      'access-control-allow-origin': 'https://app.example.com',
-      'access-control-allow-credentials': 'true',
-      'access-control-expose-headers': EXPOSE,
-    },
-    vary: 'Origin',
-  },
-  'preflight-refused-method': {
-    status: '200',
-    cors: {
-      'access-control-allow-origin': 'https://app.example.com',
-      'access-control-allow-credentials': 'true',
-      'access-control-expose-headers': EXPOSE,
-    },
-    vary: S3_VARY,
-  },
+  'preflight-s3-without-cors-rules': { status: '403', cors: allowed('https://app.example.com'), vary: 'Origin' },
+  'preflight-refused-method': { status: '200', cors: allowed('https://app.example.com'), vary: S3_VARY },
 };
 
 const isOwned = (name: string) => name.startsWith('access-control-') || name === 'vary';
