@@ -27,8 +27,8 @@ export type ViewerAction =
 
 /** What the origin-response handler does to the origin's response. */
 export interface OriginResponseAction {
-  /** The status to send: the origin's, or 204 for an allowed preflight the origin refused. */
-  status: number;
+  /** 204 for an allowed preflight the origin refused (SPEC §5.5); `null` keeps the origin's status. */
+  status: 204 | null;
   /** CORS headers to add after every CORS header the origin sent is removed. */
   headers: HeaderList;
   /** The single `Vary` value to write, or `null` to leave the origin's `Vary` as it was. */
@@ -89,7 +89,7 @@ export function originResponse(
     // SPEC §5.5: the policy, not the origin, decides; an S3 bucket without CORS rules answers 403.
     const headers = allowed ? preflightHeaders(policy, origin as string, request) : null;
     return {
-      status: headers !== null && status >= 400 ? 204 : status,
+      status: headers !== null && status >= 400 ? 204 : null,
       headers: headers === null ? [] : headers,
       vary: mergeVary(vary, PREFLIGHT_VARY),
     };
@@ -107,7 +107,7 @@ export function originResponse(
   if (headers.length > 0 && policy.exposeHeaders !== '') {
     headers.push(['Access-Control-Expose-Headers', policy.exposeHeaders]);
   }
-  return { status, headers, vary: policy.anyOrigin ? null : mergeVary(vary, 'Origin') };
+  return { status: null, headers, vary: policy.anyOrigin ? null : mergeVary(vary, 'Origin') };
 }
 
 /**

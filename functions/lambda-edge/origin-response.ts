@@ -21,7 +21,7 @@ export function createOriginResponseHandler(policy: CompiledPolicy) {
       const decision = originResponse(policy, corsRequest(cf.request), Number(response.status), vary);
       if (decision.vary !== null) setHeader(headers, 'Vary', decision.vary);
       for (const [key, value] of decision.headers) setHeader(headers, key, value);
-      if (String(decision.status) !== response.status) {
+      if (decision.status !== null) {
         // An allowed preflight the origin refused: the origin's error body does not belong to a 204.
         response.status = String(decision.status);
         response.statusDescription = STATUS_TEXT[decision.status] as string;

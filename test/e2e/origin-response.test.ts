@@ -121,6 +121,14 @@ describe('built origin response, preflight: "origin"', () => {
     artifacts = await builtArtifacts({ ...testPolicy('example'), preflight: 'origin' });
   });
 
+  it('keeps an odd status of an allowed preflight rather than guess', async () => {
+    const event = loadEvent('lambda-edge/origin-response', 'preflight-s3-without-cors-rules');
+    event.Records[0]!.cf.response.status = 'x';
+    const response = await respond(artifacts, event);
+    expect(response.status).toBe('x');
+    expect(response).not.toHaveProperty('body');
+  });
+
   it('turns an allowed preflight S3 refused (no CORS rules) into a 204 with the policy headers', async () => {
     const response = await respond(artifacts, loadEvent('lambda-edge/origin-response', 'preflight-s3-without-cors-rules'));
     expect(response.status).toBe('204');
@@ -188,6 +196,7 @@ describe('built origin response never breaks the site (SPEC §6)', () => {
     ['a request without headers', (e) => void ((e.Records[0]!.cf.request as { headers: unknown }).headers = undefined)],
     ['a request that is null', (e) => void ((e.Records[0]!.cf as { request: unknown }).request = null)],
     ['a numeric status', (e) => void ((e.Records[0]!.cf.response as { status: unknown }).status = 200)],
+    ['a status that is not a number', (e) => void (e.Records[0]!.cf.response.status = 'OK')],
     ['a Vary entry without value', (e) => void (e.Records[0]!.cf.response.headers['vary'] = [{ key: 'Vary' } as never])],
     ['a Vary that is not an array', (e) => void (e.Records[0]!.cf.response.headers['vary'] = 'Origin' as never)],
     ['5,000 response headers', (e) => {
@@ -197,7 +206,10 @@ describe('built origin response never breaks the site (SPEC §6)', () => {
   ])('returns the response, without the origin CORS headers, for %s', async (_, change) => {
     const event = loadEvent('lambda-edge/origin-response', 's3-reflects-null-origin');
     change(event);
+    const { status, statusDescription } = event.Records[0]!.cf.response;
     const response = await respond(artifacts, event);
+    expect(response).toMatchObject({ status, statusDescription });
+    expect(response).not.toHaveProperty('body');
     expect(response.headers['etag']).toBeDefined();
     expect(corsHeaders(response.headers)).toEqual({});
   });
