@@ -3,12 +3,12 @@
  * compiled policy inlined, checks each artifact against its runtime and CloudFront's size limits,
  * and only then replaces `dist/`. A refused policy or a failed check leaves `dist/` as it was.
  */
-import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { zipSync } from 'fflate';
-import { compilePolicy, type CompiledPolicy } from '../functions/core/policy.ts';
+import { compilePolicy, type CompiledPolicy, type CorsPolicy } from '../functions/core/policy.ts';
 import { cloudFrontFunctionProblems } from './cloudfront-function-syntax.ts';
 import {
   CLOUDFRONT_FUNCTION_MAX_BYTES,
@@ -16,6 +16,7 @@ import {
   LAMBDA_EDGE_VIEWER_MAX_ZIPPED_BYTES,
 } from './limits.ts';
 import { readPolicyFile } from './policy-file.ts';
+import { deployableTemplate } from './template.ts';
 
 /** The repository root: where `functions/` and the default `cors.config.json` live. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,6 +41,13 @@ export interface Artifact {
   measure: 'bytes' | 'zipped';
   size: number;
   limit: number;
+}
+
+/** What a build wrote. */
+export interface BuildReport {
+  artifacts: Artifact[];
+  /** Whether `template.yaml` was written: only when the output holds all three artifacts. */
+  template: boolean;
 }
 
 /** A build that ran but failed a check; carries what was measured so the caller can show it. */
@@ -67,10 +75,11 @@ const CLOUDFRONT_FUNCTION_GLOBAL = 'cloudfrontCors';
  * @returns the artifacts built, with their sizes against CloudFront's limits
  * @throws PolicyError for a refused policy, BuildError for a failed build; the output folder is untouched
  */
-export async function build(options: BuildOptions = {}): Promise<Artifact[]> {
+export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   const config = resolve(options.config ?? join(ROOT, 'cors.config.json'));
   const outDir = resolve(options.outDir ?? join(ROOT, 'dist'));
-  const policy = compilePolicy(readPolicyFile(config));
+  const validated = readPolicyFile(config);
+  const policy = compilePolicy(validated);
 
   await mkdir(dirname(outDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}-staging-`));
@@ -85,8 +94,9 @@ export async function build(options: BuildOptions = {}): Promise<Artifact[]> {
       const names = over.map((a) => `${a.name} (${a.size} bytes ${a.measure === 'zipped' ? 'zipped ' : ''}> ${a.limit})`);
       throw new BuildError(`over CloudFront's size limit: ${names.join(', ')}; shorten the policy`, artifacts);
     }
+    const template = await writeTemplate(staging, validated);
     await replaceFolder(staging, outDir);
-    return artifacts;
+    return { artifacts, template };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -193,6 +203,19 @@ async function zippedSize(folder: string): Promise<number> {
     files[relative(folder, path)] = await readFile(path);
   }
   return zipSync(files, { level: 9, mtime: new Date('2020-01-01T00:00:00Z') }).byteLength;
+}
+
+/**
+ * Writes the deployable template beside the artifacts it deploys. With `--only` and no previous
+ * build of the other runtime there is nothing complete to deploy, so no template.
+ */
+async function writeTemplate(outDir: string, policy: CorsPolicy): Promise<boolean> {
+  const functionCode = join(outDir, 'cloudfront-functions', 'viewer-request.js');
+  const folders = LAMBDA_EDGE_FUNCTIONS.map(({ name }) => join(outDir, 'lambda-edge', name));
+  if (!(await exists(functionCode)) || !(await Promise.all(folders.map(exists))).every(Boolean)) return false;
+  const source = await readFile(join(ROOT, 'template.yaml'), 'utf8');
+  await writeFile(join(outDir, 'template.yaml'), deployableTemplate(source, await readFile(functionCode, 'utf8'), policy));
+  return true;
 }
 
 /** With `--only`, the other runtime's artifacts carry over from the previous output. */

@@ -43,9 +43,10 @@ function main(argv: string[]): Promise<number> | number {
 async function run(config: string | undefined, outDir: string | undefined, only: BuildTarget | undefined): Promise<number> {
   const out = outDir ?? 'dist';
   try {
-    const artifacts = await build({ config, outDir, only });
+    const { artifacts, template } = await build({ config, outDir, only });
     console.log(sizeTable(out, artifacts));
     console.log(`\nbuilt from ${config ?? 'cors.config.json'} into ${out}/`);
+    if (template) console.log(`deployable template: ${out}/template.yaml (npm run deploy)`);
     return 0;
   } catch (error) {
     if (error instanceof BuildError && error.artifacts.length > 0) console.error(sizeTable(out, error.artifacts));

@@ -1,0 +1,56 @@
+/**
+ * The deployable template (`dist/template.yaml`): `template.yaml` with the built CloudFront Function
+ * inlined (CloudFormation takes that code inline only), code paths relative to `dist/`, and the
+ * policy's preflight mode and methods as parameter defaults. Written by every full build, so the
+ * code deployed is always the code just built and tested.
+ */
+import { Scalar, parse, parseDocument, type Tags } from 'yaml';
+import type { CorsPolicy } from '../functions/core/policy.ts';
+import { cloudFrontAllowedMethods } from './cloudfront-methods.ts';
+
+/** Where the CloudFront Function's code goes in the template. */
+const FUNCTION_CODE_PATH = ['Resources', 'ViewerRequestFunction', 'Properties', 'FunctionCode'];
+
+/**
+ * Returns the deployable template for a source template, the built CloudFront Function and the policy.
+ * Everything else (comments, order, short-form tags) is kept as written.
+ */
+export function deployableTemplate(source: string, functionCode: string, policy: CorsPolicy): string {
+  const doc = parseDocument(source, { logLevel: 'error' });
+  if (!doc.hasIn(FUNCTION_CODE_PATH)) throw new Error(`template.yaml has no ${FUNCTION_CODE_PATH.join('.')}`);
+  const code = new Scalar(functionCode);
+  code.type = Scalar.BLOCK_LITERAL;
+  doc.setIn(FUNCTION_CODE_PATH, code);
+
+  doc.setIn(['Parameters', 'TemplateSource', 'Default'], 'npm run build');
+  doc.setIn(['Parameters', 'Preflight', 'Default'], policy.preflight);
+  doc.setIn(['Parameters', 'AllowedMethods', 'Default'], cloudFrontAllowedMethods(policy.allowMethods).join(','));
+
+  // The template moves into dist/, so code paths lose their `dist/` prefix.
+  const resources = doc.get('Resources', true) as { items: Array<{ key: unknown }> } | undefined;
+  for (const { key } of resources?.items ?? []) {
+    const path = ['Resources', String(key), 'Properties', 'CodeUri'];
+    const uri = doc.getIn(path);
+    if (typeof uri === 'string' && uri.startsWith('dist/')) doc.setIn(path, uri.slice('dist/'.length));
+  }
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** Names of CloudFormation's short-form intrinsic functions (`!Ref`, `!GetAtt`, …). */
+const INTRINSICS = ['Ref', 'Condition', 'Base64', 'Cidr', 'Equals', 'FindInMap', 'GetAZs', 'GetAtt', 'If', 'ImportValue', 'Join',
+  'Not', 'And', 'Or', 'Select', 'Split', 'Sub', 'Transform', 'ToJsonString', 'Length'];
+
+/** The short forms as `yaml` custom tags, each read as its long JSON form (`!Ref X` is `{ Ref: X }`). */
+const CLOUDFORMATION_TAGS: Tags = INTRINSICS.flatMap((name) => {
+  const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
+  return [
+    { tag: `!${name}`, resolve: (value: string) => ({ [key]: name === 'GetAtt' ? value.split('.') : value }) },
+    { tag: `!${name}`, collection: 'seq' as const, resolve: (seq: { toJSON(): unknown }) => ({ [key]: seq.toJSON() }) },
+    { tag: `!${name}`, collection: 'map' as const, resolve: (map: { toJSON(): unknown }) => ({ [key]: map.toJSON() }) },
+  ];
+});
+
+/** Parses a CloudFormation YAML template into its JSON form, short-form tags included. */
+export function parseTemplate(text: string): Record<string, unknown> {
+  return parse(text, { customTags: CLOUDFORMATION_TAGS }) as Record<string, unknown>;
+}

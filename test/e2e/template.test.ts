@@ -1,0 +1,157 @@
+/**
+ * SPEC §8, the template: both templates parse, every resource agrees with AWS's resource
+ * specification, and the deployable one carries exactly the code the build just made.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../build/build.ts';
+import { parseTemplate } from '../../build/template.ts';
+import { builtArtifacts, testPolicy, type Artifacts } from '../support/artifacts.ts';
+import { specificationProblems } from '../support/cloudformation-spec.ts';
+
+type Template = {
+  Parameters: Record<string, { Default?: string; AllowedValues?: string[] }>;
+  Rules: Record<string, { Assertions: Array<{ Assert: unknown; AssertDescription: string }> }>;
+  Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, any> }>;
+  Outputs: Record<string, { Value: unknown; Condition?: string }>;
+};
+
+const source = () => parseTemplate(readFileSync(join(ROOT, 'template.yaml'), 'utf8')) as Template;
+
+describe('template.yaml', () => {
+  let template: Template;
+  let deployable: Template;
+  let artifacts: Artifacts;
+  beforeAll(async () => {
+    template = source();
+    artifacts = await builtArtifacts(testPolicy('example'));
+    deployable = parseTemplate(readFileSync(join(artifacts.dist, 'template.yaml'), 'utf8')) as Template;
+  });
+
+  it('agrees with the CloudFormation resource specification, resource by resource, property by property', async () => {
+    expect(await specificationProblems(template)).toEqual([]);
+    expect(await specificationProblems(deployable)).toEqual([]);
+  });
+
+  it('is caught by the specification check when a property is misspelt or missing', async () => {
+    const broken = structuredClone(template);
+    broken.Resources['CachePolicy']!.Properties['CachePolicyConfig'].DefaultTtl = 1;
+    delete broken.Resources['ViewerRequestFunction']!.Properties['FunctionConfig'].Runtime;
+    broken.Resources['ViewerRequestLambda']!.Properties['MemorySize'] = 'lots';
+    expect(await specificationProblems(broken)).toEqual([
+      expect.stringContaining('ViewerRequestLambda.Properties.MemorySize: expected a number'),
+      expect.stringContaining('ViewerRequestFunction.Properties.FunctionConfig.Runtime: required'),
+      expect.stringContaining('CachePolicy.Properties.CachePolicyConfig.DefaultTtl: no such property'),
+    ]);
+  });
+
+  it('refuses every region but us-east-1', () => {
+    const [assertion] = template.Rules['UsEast1Only']!.Assertions;
+    expect(assertion!.Assert).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] });
+    expect(assertion!.AssertDescription).toMatch(/--region us-east-1/);
+  });
+
+  it.each(['ViewerRequestLambda', 'OriginResponseLambda'])('deploys %s as Lambda@Edge wants it', (id) => {
+    const fn = template.Resources[id]!;
+    expect(fn.Type).toBe('AWS::Serverless::Function');
+    expect(fn.Properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['x86_64'],
+      MemorySize: 128,
+      Handler: 'index.handler',
+      AutoPublishAlias: expect.any(String),
+      Role: { 'Fn::GetAtt': ['EdgeFunctionRole', 'Arn'] },
+    });
+    expect(fn.Properties['Timeout']).toBeLessThanOrEqual(5);
+    expect(fn.Properties['Environment']).toBeUndefined();
+  });
+
+  it('gives the functions a role trusted by Lambda and Lambda@Edge, allowed only to write their logs', () => {
+    const role = template.Resources['EdgeFunctionRole']!.Properties;
+    const [trust] = role['AssumeRolePolicyDocument'].Statement;
+    expect(trust.Principal.Service.sort()).toEqual(['edgelambda.amazonaws.com', 'lambda.amazonaws.com']);
+    expect(role['ManagedPolicyArns']).toBeUndefined();
+    const actions = role['Policies'].flatMap((p: any) => p.PolicyDocument.Statement.flatMap((s: any) => s.Action));
+    expect(actions.sort()).toEqual(['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  it('publishes the CloudFront Function on cloudfront-js-2.0', () => {
+    expect(template.Resources['ViewerRequestFunction']!.Properties).toMatchObject({
+      AutoPublish: true,
+      FunctionConfig: { Runtime: 'cloudfront-js-2.0' },
+    });
+  });
+
+  it('keys the cache on Origin, with compression normalized', () => {
+    const parameters = template.Resources['CachePolicy']!.Properties['CachePolicyConfig'].ParametersInCacheKeyAndForwardedToOrigin;
+    expect(parameters).toMatchObject({
+      EnableAcceptEncodingGzip: true,
+      EnableAcceptEncodingBrotli: true,
+      HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['Origin'] },
+    });
+  });
+
+  it('forwards the preflight headers only when the origin answers preflights', () => {
+    const policy = template.Resources['PreflightOriginRequestPolicy']!;
+    expect(policy.Condition).toBe('PreflightAtOrigin');
+    expect(policy.Properties['OriginRequestPolicyConfig'].HeadersConfig.Headers).toEqual([
+      'Access-Control-Request-Method',
+      'Access-Control-Request-Headers',
+    ]);
+  });
+
+  it('creates a distribution only on request, using every piece', () => {
+    const distribution = template.Resources['Distribution']!;
+    expect(distribution.Condition).toBe('CreateDistribution');
+    const behavior = distribution.Properties['DistributionConfig'].DefaultCacheBehavior;
+    expect(behavior.CachePolicyId).toEqual({ Ref: 'CachePolicy' });
+    expect(JSON.stringify(behavior.LambdaFunctionAssociations)).toContain('OriginResponseLambda.Version');
+    expect(JSON.stringify(behavior.FunctionAssociations)).toContain('ViewerRequestFunction');
+  });
+
+  it('names its outputs as SPEC §8 says', () => {
+    expect(template.Outputs).toMatchObject({
+      ViewerRequestFunctionArn: { Value: { 'Fn::GetAtt': ['ViewerRequestFunction', 'FunctionARN'] } },
+      ViewerRequestLambdaVersionArn: { Value: { Ref: 'ViewerRequestLambda.Version' } },
+      OriginResponseLambdaVersionArn: { Value: { Ref: 'OriginResponseLambda.Version' } },
+      CachePolicyId: { Value: { Ref: 'CachePolicy' } },
+    });
+  });
+
+  it('cannot be deployed itself: only the built template satisfies TemplateSource', () => {
+    expect(template.Parameters['TemplateSource']).toMatchObject({ AllowedValues: ['npm run build'] });
+    expect(template.Parameters['TemplateSource']!.Default).toBeUndefined();
+    expect(deployable.Parameters['TemplateSource']!.Default).toBe('npm run build');
+  });
+
+  it('deploys exactly the CloudFront Function the build made, byte for byte', () => {
+    const code = deployable.Resources['ViewerRequestFunction']!.Properties['FunctionCode'];
+    expect(code).toBe(artifacts.functionCode);
+  });
+
+  it('points the Lambda code at the built folders, relative to dist/', () => {
+    expect(deployable.Resources['ViewerRequestLambda']!.Properties['CodeUri']).toBe('lambda-edge/viewer-request');
+    expect(deployable.Resources['OriginResponseLambda']!.Properties['CodeUri']).toBe('lambda-edge/origin-response');
+  });
+
+  it('takes the preflight mode and methods from the policy', async () => {
+    expect(deployable.Parameters['Preflight']!.Default).toBe('edge');
+    expect(deployable.Parameters['AllowedMethods']!.Default).toBe('GET,HEAD,OPTIONS,PUT,POST,PATCH,DELETE');
+    const readOnly = await builtArtifacts({ allowOrigins: ['https://a.example.com'], preflight: 'origin' });
+    const other = parseTemplate(readFileSync(join(readOnly.dist, 'template.yaml'), 'utf8')) as Template;
+    expect(other.Parameters['Preflight']!.Default).toBe('origin');
+    expect(other.Parameters['AllowedMethods']!.Default).toBe('GET,HEAD,OPTIONS');
+  });
+
+  it('differs from template.yaml only where the build fills it in', () => {
+    const filled = structuredClone(deployable);
+    const original = source();
+    for (const id of ['ViewerRequestLambda', 'OriginResponseLambda']) {
+      filled.Resources[id]!.Properties['CodeUri'] = original.Resources[id]!.Properties['CodeUri'];
+    }
+    filled.Resources['ViewerRequestFunction']!.Properties['FunctionCode'] = original.Resources['ViewerRequestFunction']!.Properties['FunctionCode'];
+    for (const name of ['TemplateSource', 'Preflight', 'AllowedMethods']) filled.Parameters[name] = original.Parameters[name]!;
+    expect(filled).toEqual(original);
+  });
+});
