@@ -1,0 +1,299 @@
+/**
+ * `npx cloudfront-cors attach|detach` (SPEC §8): puts the stack's functions and cache policy on one
+ * cache behavior of an existing distribution, or takes them off again.
+ *
+ * Exit codes: 0 done or nothing to do; 1 refused or failed; 2 bad arguments.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFrontClient,
+  GetDistributionCommand,
+  ListTagsForResourceCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateDistributionCommand,
+  type DistributionConfig,
+} from '@aws-sdk/client-cloudfront';
+import { PolicyError, readPolicyFile } from '../build/policy-file.ts';
+import { planAttach, planDetach, renderChanges, type EdgeTargets, type Plan, type PreviousSettings } from './plan.ts';
+
+/** Where lines go: stdout and stderr by default; tests collect them. */
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const CONSOLE: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
+
+/** Lambda@Edge and the stack live in us-east-1; CloudFront's API is global and signs there too. */
+const REGION = 'us-east-1';
+
+export const USAGE = `usage: cloudfront-cors <command> [options]
+
+commands:
+  attach   put the cloudfront-cors functions and cache policy on a cache behavior of an existing distribution
+  detach   take them off again, restoring the cache policy and methods the behavior had before
+
+options:
+  --distribution-id ID               the distribution to change (required)
+  --stack-name NAME                  read the ARNs and the cache policy from this stack's outputs (us-east-1)
+  --viewer-request-function-arn ARN  the CloudFront Function for viewer request (instead of the stack's)
+  --viewer-request-lambda-arn ARN    the Lambda@Edge viewer request version (instead of the CloudFront Function)
+  --origin-response-lambda-arn ARN   the Lambda@Edge origin response version
+  --cache-policy-id ID               the cache policy whose key includes Origin
+  --origin-request-policy-id ID      with preflight "origin": the policy forwarding the preflight headers
+  --viewer-request function|lambda   which viewer-request flavour to attach (default: function)
+  --path-pattern P                   the cache behavior with this path pattern (default: the default behavior)
+  --config PATH                      the policy file, for its methods and preflight mode (default: cors.config.json)
+  --dry-run                          print the change and write nothing
+  --force                            replace a function or origin request policy cloudfront-cors did not attach
+  -h, --help                         this text
+
+With every ARN and the cache policy given as flags, no AWS call is made but the distribution's own.
+Exit codes: 0 done or nothing to do, 1 refused or failed, 2 bad arguments.`;
+
+const OPTIONS = {
+  'distribution-id': { type: 'string' },
+  'stack-name': { type: 'string' },
+  'viewer-request-function-arn': { type: 'string' },
+  'viewer-request-lambda-arn': { type: 'string' },
+  'origin-response-lambda-arn': { type: 'string' },
+  'cache-policy-id': { type: 'string' },
+  'origin-request-policy-id': { type: 'string' },
+  'viewer-request': { type: 'string' },
+  'path-pattern': { type: 'string' },
+  config: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = Partial<Record<Exclude<keyof typeof OPTIONS, 'dry-run' | 'force' | 'help'>, string>> & {
+  'dry-run'?: boolean;
+  force?: boolean;
+  help?: boolean;
+};
+
+/** A refusal or failure the user can act on: exit 1 with this message. */
+class Refusal extends Error {}
+/** Arguments that make no sense: exit 2 with this message and the usage. */
+class BadArguments extends Error {}
+
+/** Runs `cloudfront-cors <command> …` and returns the exit code. */
+export async function main(argv: string[], output: Output = CONSOLE): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    output.out(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  try {
+    const flags = parseFlags(rest);
+    if (flags.help) {
+      output.out(USAGE);
+      return 0;
+    }
+    if (command === 'attach') return await attach(flags, output);
+    if (command === 'detach') return await detach(flags, output);
+    throw new BadArguments(`unknown command "${command}"`);
+  } catch (error) {
+    if (error instanceof BadArguments) {
+      output.err(`cloudfront-cors: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof Refusal || error instanceof PolicyError) {
+      output.err(`cloudfront-cors ${command}: ${error.message}`);
+      return 1;
+    }
+    output.err(`cloudfront-cors ${command}: ${awsMessage(error)}`);
+    return 1;
+  }
+}
+
+function parseFlags(args: string[]): Flags {
+  let flags: Flags;
+  try {
+    flags = parseArgs({ args, options: OPTIONS, allowPositionals: false }).values as Flags;
+  } catch (error) {
+    throw new BadArguments((error as Error).message);
+  }
+  if (flags.help) return flags;
+  if (!flags['distribution-id']) throw new BadArguments('--distribution-id is required');
+  const viewer = flags['viewer-request'];
+  if (viewer !== undefined && viewer !== 'function' && viewer !== 'lambda') {
+    throw new BadArguments(`--viewer-request takes function or lambda, not "${viewer}"`);
+  }
+  if (flags['viewer-request-function-arn'] && flags['viewer-request-lambda-arn']) {
+    throw new BadArguments('give --viewer-request-function-arn or --viewer-request-lambda-arn, not both: a behavior runs one viewer-request function');
+  }
+  return flags;
+}
+
+async function attach(flags: Flags, output: Output): Promise<number> {
+  const policy = readPolicyFile(resolve(flags.config ?? 'cors.config.json'));
+  const targets = await resolveTargets(flags, policy.preflight === 'origin');
+  const cloudfront = new CloudFrontClient({ region: REGION });
+  const id = flags['distribution-id'] as string;
+  const pathPattern = flags['path-pattern'];
+
+  return writeWithRetry(cloudfront, id, flags['dry-run'] === true, output, async (config, tags) => {
+    const plan = planAttach(config, targets, { pathPattern, methods: policy.allowMethods, force: flags.force === true });
+    // Keep what the behavior had before the first attach; a later attach must not overwrite it with ours.
+    const key = tagKey(pathPattern);
+    const record = plan.ok && plan.changes.length > 0 && !tags.some((tag) => tag.Key === key);
+    return { plan, tag: record && plan.ok ? { Key: key, Value: encodePrevious(plan.previous) } : undefined };
+  });
+}
+
+async function detach(flags: Flags, output: Output): Promise<number> {
+  const outputs = flags['stack-name'] ? await stackOutputs(flags['stack-name']) : {};
+  const ours = [
+    flags['viewer-request-function-arn'] ?? outputs['ViewerRequestFunctionArn'],
+    flags['viewer-request-lambda-arn'] ?? outputs['ViewerRequestLambdaVersionArn'],
+    flags['origin-response-lambda-arn'] ?? outputs['OriginResponseLambdaVersionArn'],
+  ].filter((arn): arn is string => arn !== undefined);
+  if (ours.length === 0) {
+    throw new BadArguments('give --stack-name, or the ARNs of the functions to take off (--viewer-request-function-arn, …)');
+  }
+  const cloudfront = new CloudFrontClient({ region: REGION });
+  const pathPattern = flags['path-pattern'];
+  const stackCachePolicyId = flags['cache-policy-id'] ?? outputs['CachePolicyId'];
+
+  return writeWithRetry(cloudfront, flags['distribution-id'] as string, flags['dry-run'] === true, output, async (config, tags) => {
+    const recorded = tags.find((tag) => tag.Key === tagKey(pathPattern));
+    const previous = recorded?.Value ? decodePrevious(recorded.Value) : undefined;
+    const plan = planDetach(config, ours, { pathPattern, previous, stackCachePolicyId });
+    if (plan.ok && plan.changes.length > 0 && previous?.cachePolicyId === 'legacy') {
+      output.err('note: before attach this behavior used legacy cache settings (ForwardedValues); set a cache policy on it yourself.');
+    }
+    if (plan.ok && recorded === undefined && plan.changes.length > 0) {
+      output.err('note: no record of the cache policy before attach; the behavior keeps the cloudfront-cors cache policy.');
+    }
+    return { plan, untag: recorded?.Key };
+  });
+}
+
+interface Step {
+  plan: Plan;
+  /** A tag to write before the update (attach). */
+  tag?: { Key: string; Value: string } | undefined;
+  /** A tag to remove after the update (detach). */
+  untag?: string | undefined;
+}
+
+/**
+ * Reads the distribution, plans, shows the change and writes it with the ETag read. When someone
+ * else changed the distribution in between (412), reads and plans once more; a second conflict stops.
+ */
+async function writeWithRetry(
+  cloudfront: CloudFrontClient,
+  id: string,
+  dryRun: boolean,
+  output: Output,
+  decide: (config: DistributionConfig, tags: Array<{ Key?: string; Value?: string }>) => Promise<Step>,
+): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const read = await cloudfront.send(new GetDistributionCommand({ Id: id }));
+    const arn = read.Distribution?.ARN;
+    const config = read.Distribution?.DistributionConfig;
+    if (!arn || !config || !read.ETag) throw new Refusal(`CloudFront returned no configuration for ${id}`);
+    const tags = (await cloudfront.send(new ListTagsForResourceCommand({ Resource: arn }))).Tags?.Items ?? [];
+
+    const step = await decide(config, tags);
+    if (!step.plan.ok) throw new Refusal(step.plan.reason);
+    output.out(renderChanges(step.plan, id));
+    if (step.plan.changes.length === 0) return 0;
+    if (dryRun) {
+      output.out('--dry-run: nothing was written.');
+      return 0;
+    }
+    if (step.tag) await cloudfront.send(new TagResourceCommand({ Resource: arn, Tags: { Items: [step.tag] } }));
+    try {
+      await cloudfront.send(new UpdateDistributionCommand({ Id: id, IfMatch: read.ETag, DistributionConfig: step.plan.config }));
+    } catch (error) {
+      if ((error as Error).name === 'PreconditionFailed' && attempt === 1) {
+        output.err(`${id} changed while this ran (412 Precondition Failed); reading it again.`);
+        continue;
+      }
+      if ((error as Error).name === 'PreconditionFailed') {
+        throw new Refusal(`${id} changed again while this ran (412 twice); nothing was written. Run the command again when it is quiet.`);
+      }
+      throw error;
+    }
+    if (step.untag) await cloudfront.send(new UntagResourceCommand({ Resource: arn, TagKeys: { Items: [step.untag] } }));
+    output.out(`updated ${id}; CloudFront deploys the change to its edge locations within minutes.`);
+    return 0;
+  }
+}
+
+/** The ARNs and cache policy to attach: flags first, then the stack's outputs. */
+async function resolveTargets(flags: Flags, preflightAtOrigin: boolean): Promise<EdgeTargets> {
+  const complete =
+    (flags['viewer-request-function-arn'] || flags['viewer-request-lambda-arn']) &&
+    flags['origin-response-lambda-arn'] &&
+    flags['cache-policy-id'] &&
+    (!preflightAtOrigin || flags['origin-request-policy-id']);
+  const outputs = flags['stack-name'] && !complete ? await stackOutputs(flags['stack-name']) : {};
+
+  const kind = flags['viewer-request'] ?? (flags['viewer-request-lambda-arn'] ? 'lambda' : 'function');
+  const functionArn = flags['viewer-request-function-arn'] ?? outputs['ViewerRequestFunctionArn'];
+  const lambdaArn = flags['viewer-request-lambda-arn'] ?? outputs['ViewerRequestLambdaVersionArn'];
+  const viewerArn = kind === 'lambda' ? lambdaArn : functionArn;
+  const originResponseLambdaArn = flags['origin-response-lambda-arn'] ?? outputs['OriginResponseLambdaVersionArn'];
+  const cachePolicyId = flags['cache-policy-id'] ?? outputs['CachePolicyId'];
+  const originRequestPolicyId = flags['origin-request-policy-id'] ?? outputs['OriginRequestPolicyId'];
+
+  const missing = [
+    viewerArn ? null : kind === 'lambda' ? '--viewer-request-lambda-arn' : '--viewer-request-function-arn',
+    originResponseLambdaArn ? null : '--origin-response-lambda-arn',
+    cachePolicyId ? null : '--cache-policy-id',
+    !preflightAtOrigin || originRequestPolicyId ? null : '--origin-request-policy-id (the policy has preflight "origin")',
+  ].filter((flag): flag is string => flag !== null);
+  if (missing.length > 0) {
+    const source = flags['stack-name'] ? `the stack ${flags['stack-name']} has no such output and no flag gives` : 'give --stack-name, or';
+    throw new BadArguments(`${source} ${missing.join(', ')}`);
+  }
+  return {
+    viewerRequest: { kind: kind as 'function' | 'lambda', arn: viewerArn as string },
+    originResponseLambdaArn: originResponseLambdaArn as string,
+    cachePolicyId: cachePolicyId as string,
+    ...(preflightAtOrigin ? { originRequestPolicyId: originRequestPolicyId as string } : {}),
+    ours: [functionArn, lambdaArn, originResponseLambdaArn].filter((arn): arn is string => arn !== undefined),
+  };
+}
+
+async function stackOutputs(stackName: string): Promise<Record<string, string>> {
+  const cloudformation = new CloudFormationClient({ region: REGION });
+  const { Stacks } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+  const stack = Stacks?.[0];
+  if (!stack) throw new Refusal(`no stack named ${stackName} in ${REGION}`);
+  return Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+}
+
+/**
+ * The tag that records what a behavior had before attach. Tag keys allow only letters, digits,
+ * spaces and `_ . : / = + - @`, so the path pattern is base64url-encoded.
+ */
+export function tagKey(pathPattern: string | undefined): string {
+  return `cloudfront-cors:before:${Buffer.from(pathPattern ?? '*').toString('base64url')}`;
+}
+
+export function encodePrevious(previous: PreviousSettings): string {
+  return `cache-policy=${previous.cachePolicyId} methods=${previous.allowedMethods.join('+')}`;
+}
+
+export function decodePrevious(value: string): PreviousSettings | undefined {
+  const match = /^cache-policy=(\S+) methods=([A-Z+]+)$/.exec(value);
+  return match ? { cachePolicyId: match[1]!, allowedMethods: match[2]!.split('+') } : undefined;
+}
+
+/** AWS errors as a person can act on them. */
+function awsMessage(error: unknown): string {
+  const name = (error as Error).name;
+  const message = (error as Error).message;
+  if (name === 'CredentialsProviderError') return `no AWS credentials: ${message} (set AWS_PROFILE or run aws configure)`;
+  if (name === 'NoSuchDistribution') return `no such distribution: ${message}`;
+  if (name === 'AccessDenied' || name === 'AccessDeniedException') return `access denied: ${message}`;
+  return `${name}: ${message}`;
+}
