@@ -4,7 +4,8 @@
  * Exit codes: 0 built; 1 policy refused or build failed (dist/ untouched); 2 bad arguments.
  */
 import { parseArgs } from 'node:util';
-import { build, BuildError, type Artifact, type BuildTarget } from './build.ts';
+import { build, BuildError, type BuildTarget } from './build.ts';
+import { sizeTable } from './size-table.ts';
 import { PolicyError } from './policy-file.ts';
 
 const USAGE = `usage: npm run build -- [--config PATH] [--only lambda-edge|cloudfront-functions] [--out DIR]
@@ -56,22 +57,6 @@ async function run(config: string | undefined, outDir: string | undefined, only:
     }
     throw error;
   }
-}
-
-/** The size table: each artifact against its CloudFront limit. */
-export function sizeTable(outDir: string, artifacts: Artifact[]): string {
-  const rows = artifacts.map((artifact) => [
-    `${outDir}/${artifact.name}${artifact.measure === 'zipped' ? ' (zipped)' : ''}`,
-    `${artifact.size.toLocaleString('en-US')} B`,
-    `${artifact.limit.toLocaleString('en-US')} B`,
-    `${((artifact.size / artifact.limit) * 100).toFixed(1)}%`,
-    artifact.size > artifact.limit ? 'OVER LIMIT' : 'ok',
-  ]);
-  const header = ['artifact', 'size', 'CloudFront limit', 'used', ''];
-  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => (row[i] as string).length)));
-  return [header, ...rows]
-    .map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ').trimEnd())
-    .join('\n');
 }
 
 process.exitCode = await main(process.argv.slice(2));

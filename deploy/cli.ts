@@ -17,6 +17,7 @@ import {
   type DistributionConfig,
 } from '@aws-sdk/client-cloudfront';
 import { PolicyError, readPolicyFile } from '../build/policy-file.ts';
+import { deploy } from './deploy.ts';
 import { planAttach, planDetach, renderChanges, type EdgeTargets, type Plan, type PreviousSettings } from './plan.ts';
 
 /** Where lines go: stdout and stderr by default; tests collect them. */
@@ -33,6 +34,7 @@ const REGION = 'us-east-1';
 export const USAGE = `usage: cloudfront-cors <command> [options]
 
 commands:
+  deploy   build, then deploy dist/template.yaml with the AWS SAM CLI (npm run deploy -- --help)
   attach   put the cloudfront-cors functions and cache policy on a cache behavior of an existing distribution
   detach   take them off again, restoring the cache policy and methods the behavior had before
 
@@ -88,6 +90,7 @@ export async function main(argv: string[], output: Output = CONSOLE): Promise<nu
     output.out(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (command === 'deploy') return deploy(rest);
   try {
     const flags = parseFlags(rest);
     if (flags.help) {
