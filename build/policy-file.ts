@@ -46,6 +46,12 @@ const KNOWN_KEYS = [
 /** `Access-Control-Max-Age` upper bound: a day, the longest any browser honours (Firefox). */
 const MAX_AGE_LIMIT = 86400;
 
+/**
+ * In an object literal, `"__proto__": 1` sets the prototype instead of adding a key, so this one
+ * token cannot be looked up in the tables the build inlines.
+ */
+const RESERVED_NAME = '__proto__';
+
 /** Fetch normalizes these methods to upper case before sending them (Fetch standard, "normalize"). */
 const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
 
@@ -252,6 +258,10 @@ function checkMethod(method: string, index: number, problems: string[]): string[
     );
     return [];
   }
+  if (method === RESERVED_NAME) {
+    problems.push(`allowMethods[${index}] "${RESERVED_NAME}": cannot be a key of the lookup table inlined into the functions; remove it`);
+    return [];
+  }
   const upper = method.toUpperCase();
   return [NORMALIZED_METHODS.includes(upper) ? upper : method];
 }
@@ -260,6 +270,10 @@ function checkHeaderName(key: string, name: string, index: number, prefixAllowed
   // "*" alone: every header (allowHeaders), or the non-credentialed wildcard (exposeHeaders).
   if (name === '*') return [name];
   const stem = prefixAllowed && name.endsWith('*') ? name.slice(0, -1) : name;
+  if (prefixAllowed && name.toLowerCase() === RESERVED_NAME) {
+    problems.push(`${key}[${index}] ${JSON.stringify(name)}: cannot be a key of the lookup table inlined into the functions; remove it`);
+    return [];
+  }
   if (isToken(stem) && !stem.includes('*')) return [name];
   const shape = prefixAllowed
     ? 'a header name such as "content-type", or a prefix such as "x-amz-*" ("*" may only end it)'

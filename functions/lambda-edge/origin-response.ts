@@ -12,7 +12,7 @@ import { corsRequest, headerValues, setHeader } from './headers.ts';
 export function createOriginResponseHandler(policy: CompiledPolicy) {
   return async function originResponseHandler(event: CloudFrontResponseEvent, _context?: Context): Promise<CloudFrontResponseResult> {
     const cf = event?.Records?.[0]?.cf;
-    if (cf === undefined) return undefined; // nothing readable to return as received
+    if (cf === undefined || cf === null) return undefined; // nothing readable to return as received
     const response = cf.response;
     try {
       const headers = response.headers;
@@ -22,10 +22,13 @@ export function createOriginResponseHandler(policy: CompiledPolicy) {
       if (decision.vary !== null) setHeader(headers, 'Vary', decision.vary);
       for (const [key, value] of decision.headers) setHeader(headers, key, value);
       if (decision.status !== null) {
-        // An allowed preflight the origin refused: the origin's error body does not belong to a 204.
+        // An allowed preflight the origin refused: the origin's error body, and the headers that
+        // describe it, do not belong to a 204 (a stale Content-Length would break the framing).
         response.status = String(decision.status);
         response.statusDescription = STATUS_TEXT[decision.status] as string;
         (response as { body?: string }).body = '';
+        delete headers['content-length'];
+        delete headers['content-type'];
       }
       return response;
     } catch {

@@ -93,6 +93,8 @@ describe('validatePolicy refuses, naming the entry and what to write instead', (
     ['https://app.example.com.', /trailing dot.* write "https:\/\/app\.example\.com"/],
     ['https://app..example.com', /DNS labels/],
     ['https://-app.example.com', /DNS labels/],
+    ['http://[:.]', /DNS labels .* or an \[IPv6\] literal/],
+    ['http://[fffff:1]:8080', /DNS labels .* or an \[IPv6\] literal/],
     [' https://app.example.com', /whitespace/],
   ])('%j', (entry, message) => {
     const [problem] = problems(origins(entry));
@@ -143,6 +145,13 @@ describe('validatePolicy refuses, naming the entry and what to write instead', (
   it.each(['content type', 'x-*-id', '', 'x-a**'])('allowHeaders entry %j', (name) => {
     expect(problems({ ...origins('https://a.example.com'), allowHeaders: [name] })).toEqual([
       expect.stringMatching(/^allowHeaders\[0\] .*not a header name/),
+    ]);
+  });
+
+  it('__proto__ as a method or header name, which the inlined lookup tables cannot hold', () => {
+    expect(problems({ ...origins('https://a.example.com'), allowMethods: ['__proto__'], allowHeaders: ['__PROTO__'] })).toEqual([
+      expect.stringMatching(/^allowMethods\[0\] "__proto__": cannot be a key/),
+      expect.stringMatching(/^allowHeaders\[0\] "__PROTO__": cannot be a key/),
     ]);
   });
 

@@ -40,6 +40,9 @@ describe('Lambda@Edge origin response (source)', () => {
   it.each([
     ['no event', undefined],
     ['no Records', {}],
+    ['a null record', { Records: [null] }],
+    ['a null cf', { Records: [{ cf: null }] }],
+    ['a cf that is a number', { Records: [{ cf: 7 }] }],
     ['no response', { Records: [{ cf: { request: {} } }] }],
     ['headers that are not an object', { Records: [{ cf: { request: {}, response: { status: '200', headers: 'x' } } }] }],
   ])('does not throw for %s', async (_, event) => {

@@ -48,6 +48,8 @@ describe('Lambda@Edge viewer request (source)', () => {
     ['no Records', {}],
     ['empty Records', { Records: [] }],
     ['no request', { Records: [{ cf: {} }] }],
+    ['a null cf', { Records: [{ cf: null }] }],
+    ['a null record', { Records: [null] }],
   ])('returns nothing readable, without throwing, for %s', async (_, event) => {
     await expect(handler(event as never, context)).resolves.toBeUndefined();
   });
