@@ -3,12 +3,12 @@
  * schema and the build, its refusal example is what the build says, its size table what it prints.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../../build/build.ts';
+import { ROOT, build } from '../../build/build.ts';
 import { PolicyError, validatePolicy } from '../../build/policy-file.ts';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -53,6 +53,21 @@ describe('README', () => {
       problems = (error as PolicyError).problems;
     }
     expect(shown).toEqual(problems);
+  });
+
+  it('states how many exact origins fit the CloudFront Function', async () => {
+    const [, fit, over] = /(\d+) origins of the\s+`https:\/\/sN\.shopN\.com` kind fit in its 10 KB, (\d+) do not/.exec(README) ?? [];
+    const shops = (count: number) => ({ allowOrigins: Array.from({ length: count }, (_, i) => `https://s${i}.shop${i}.com`) });
+    const dir = mkdtempSync(join(tmpdir(), 'cloudfront-cors-capacity-'));
+    const attempt = async (count: number) => {
+      writeFileSync(join(dir, 'cors.config.json'), JSON.stringify(shops(count)));
+      return build({ config: join(dir, 'cors.config.json'), outDir: join(dir, 'dist'), only: 'cloudfront-functions' }).then(
+        () => 'fits',
+        (error: Error) => error.message,
+      );
+    };
+    expect(await attempt(Number(fit))).toBe('fits');
+    expect(await attempt(Number(over))).toMatch(/over CloudFront's size limit: cloudfront-functions\/viewer-request\.js/);
   });
 
   it('shows the size table the build prints for the default policy', () => {
