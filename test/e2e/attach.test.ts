@@ -6,37 +6,32 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
-  CloudFrontClient,
   GetDistributionCommand,
-  ListTagsForResourceCommand,
   NoSuchDistribution,
   PreconditionFailed,
   TagResourceCommand,
-  UntagResourceCommand,
   UpdateDistributionCommand,
   type DistributionConfig,
-  type GetDistributionResult,
 } from '@aws-sdk/client-cloudfront';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../../build/build.ts';
-import { USAGE, main, tagKey } from '../../deploy/cli.ts';
+import { USAGE, tagKey } from '../../deploy/cli.ts';
+import {
+  CACHE_POLICY_ID,
+  FUNCTION_ARN,
+  ORIGIN_LAMBDA_ARN,
+  STACK_OUTPUTS,
+  VIEWER_LAMBDA_ARN,
+  awsMocks,
+  recordedDistribution,
+  resetAwsMocks,
+  runCli as run,
+} from '../support/cloudfront-state.ts';
 
-const cloudfront = mockClient(CloudFrontClient);
-const cloudformation = mockClient(CloudFormationClient);
-
-const FUNCTION_ARN = 'arn:aws:cloudfront::123456789012:function/cors-viewer-request';
-const VIEWER_LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:cors-viewer-request:3';
-const ORIGIN_LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:cors-origin-response:3';
-const CACHE_POLICY_ID = '1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d';
-const STACK_OUTPUTS = {
-  ViewerRequestFunctionArn: FUNCTION_ARN,
-  ViewerRequestLambdaVersionArn: VIEWER_LAMBDA_ARN,
-  OriginResponseLambdaVersionArn: ORIGIN_LAMBDA_ARN,
-  CachePolicyId: CACHE_POLICY_ID,
-};
+const { cloudfront, cloudformation } = awsMocks();
+const distribution = () => recordedDistribution(cloudfront);
 const POLICY = ['--config', join(ROOT, 'test', 'policies', 'example.json')];
 const WITH_FLAGS = [
   '--distribution-id', 'E1A2B3C4D5E6F7',
@@ -47,55 +42,12 @@ const WITH_FLAGS = [
 ];
 const WITH_STACK = ['--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors', ...POLICY];
 
-/** The recorded distribution, served and updated like CloudFront does: ETags, If-Match, tags. */
-function distribution() {
-  const recorded = JSON.parse(readFileSync(join(ROOT, 'test', 'aws', 'get-distribution', 'several-behaviors.json'), 'utf8')) as GetDistributionResult;
-  const state = { config: recorded.Distribution!.DistributionConfig!, etag: recorded.ETag!, updates: 0, tags: new Map<string, string>() };
-  cloudfront.on(GetDistributionCommand).callsFake(() =>
-    structuredClone({ ETag: state.etag, Distribution: { ...recorded.Distribution, DistributionConfig: state.config } }),
-  );
-  cloudfront.on(ListTagsForResourceCommand).callsFake(() => ({ Tags: { Items: [...state.tags].map(([Key, Value]) => ({ Key, Value })) } }));
-  cloudfront.on(TagResourceCommand).callsFake((input) => {
-    for (const tag of input.Tags.Items) state.tags.set(tag.Key, tag.Value);
-    return {};
-  });
-  cloudfront.on(UntagResourceCommand).callsFake((input) => {
-    for (const key of input.TagKeys.Items) state.tags.delete(key);
-    return {};
-  });
-  cloudfront.on(UpdateDistributionCommand).callsFake((input) => {
-    if (input.IfMatch !== state.etag) throw new PreconditionFailed({ message: 'The precondition given in one or more of the request header fields evaluated to false.', $metadata: { httpStatusCode: 412 } });
-    state.config = structuredClone(input.DistributionConfig);
-    state.etag = `E${++state.updates}UPDATED`;
-    return { ETag: state.etag };
-  });
-  return state;
-}
-
-/** Runs the CLI in-process and collects what it printed. */
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (line) => out.push(line), err: (line) => err.push(line) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const behavior = (config: DistributionConfig, pathPattern?: string) =>
   pathPattern === undefined ? config.DefaultCacheBehavior! : config.CacheBehaviors!.Items!.find((b) => b.PathPattern === pathPattern)!;
 const updates = () => cloudfront.commandCalls(UpdateDistributionCommand);
 
-beforeEach(() => {
-  cloudfront.reset();
-  cloudformation.reset();
-  cloudformation.on(DescribeStacksCommand, { StackName: 'cors' }).resolves({
-    Stacks: [{
-      StackName: 'cors',
-      StackStatus: 'CREATE_COMPLETE',
-      CreationTime: new Date('2026-11-01T10:00:00Z'),
-      Outputs: Object.entries(STACK_OUTPUTS).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
-    }],
-  });
-});
+beforeEach(() => resetAwsMocks(cloudfront, cloudformation));
 
 describe('cloudfront-cors attach', () => {
   it('changes only the default behavior, writing with the ETag it read, and shows the change first', async () => {

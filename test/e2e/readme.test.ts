@@ -10,6 +10,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { ROOT, build } from '../../build/build.ts';
 import { PolicyError, validatePolicy } from '../../build/policy-file.ts';
+import { awsMocks, recordedDistribution, resetAwsMocks, runCli } from '../support/cloudfront-state.ts';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
@@ -27,7 +28,17 @@ function blocks(language: string): string[] {
   return found;
 }
 
+const aws = awsMocks();
+
 describe('README', () => {
+  it('shows what attach prints', async () => {
+    resetAwsMocks(aws.cloudfront, aws.cloudformation);
+    recordedDistribution(aws.cloudfront);
+    const shown = blocks('').find((block) => block.startsWith('E1A2B3C4D5E6F7, the default behavior'))!;
+    const result = await runCli('attach', '--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors', '--config', join(ROOT, 'test', 'policies', 'example.json'));
+    expect(result.out).toBe(shown);
+  });
+
   it('opens with the build and test commands', () => {
     const [first] = blocks('sh');
     expect(first).toMatch(/^npm ci && npm run build\s+#/m);
