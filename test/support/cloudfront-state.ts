@@ -16,7 +16,7 @@ import {
   UpdateDistributionCommand,
   type GetDistributionResult,
 } from '@aws-sdk/client-cloudfront';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { ROOT } from '../../build/build.ts';
 import { main } from '../../deploy/cli.ts';
 
@@ -31,8 +31,8 @@ export const STACK_OUTPUTS = {
   CachePolicyId: CACHE_POLICY_ID,
 };
 
-type CloudFrontMock = ReturnType<typeof mockClient<CloudFrontClient>>;
-type CloudFormationMock = ReturnType<typeof mockClient<CloudFormationClient>>;
+type CloudFrontMock = AwsClientStub<CloudFrontClient>;
+type CloudFormationMock = AwsClientStub<CloudFormationClient>;
 
 /** Mocks for every CloudFront and CloudFormation client the code under test creates. */
 export function awsMocks(): { cloudfront: CloudFrontMock; cloudformation: CloudFormationMock } {
