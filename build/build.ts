@@ -4,6 +4,7 @@
  * and only then replaces `dist/`. A refused policy or a failed check leaves `dist/` as it was.
  */
 import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -46,8 +47,22 @@ export interface Artifact {
 /** What a build wrote. */
 export interface BuildReport {
   artifacts: Artifact[];
-  /** Whether `template.yaml` was written: only when the output holds all three artifacts. */
+  /** Whether `template.yaml` was written: only when the output holds all three artifacts, of one policy. */
   template: boolean;
+  /** With `--only`: the runtime kept from the previous build, when it was built from another policy. */
+  stale: BuildTarget | null;
+}
+
+/** `build.json` in the output: which policy each runtime's artifacts were built from. */
+interface Manifest {
+  policies: Partial<Record<BuildTarget, string>>;
+}
+
+const MANIFEST = 'build.json';
+
+/** A short digest of the compiled policy, to tell whether two builds used the same one. */
+function policyFingerprint(policy: CompiledPolicy): string {
+  return createHash('sha256').update(JSON.stringify(policy)).digest('hex').slice(0, 16);
 }
 
 /** A build that ran but failed a check; carries what was measured so the caller can show it. */
@@ -84,19 +99,37 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   await mkdir(dirname(outDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}-staging-`));
   try {
-    if (options.only !== undefined) await keepOtherTarget(outDir, staging, options.only);
+    const fingerprint = policyFingerprint(policy);
+    const manifest: Manifest = { policies: {} };
+    let stale: BuildTarget | null = null;
+    if (options.only !== undefined) {
+      const other: BuildTarget = options.only === 'lambda-edge' ? 'cloudfront-functions' : 'lambda-edge';
+      const kept = await keepOtherTarget(outDir, staging, other);
+      if (kept !== undefined) {
+        manifest.policies[other] = kept;
+        if (kept !== fingerprint) stale = other;
+      }
+    }
     const artifacts: Artifact[] = [];
-    if (options.only !== 'cloudfront-functions') artifacts.push(...(await buildLambdaEdge(policy, staging)));
-    if (options.only !== 'lambda-edge') artifacts.push(await buildCloudFrontFunction(policy, staging));
+    if (options.only !== 'cloudfront-functions') {
+      artifacts.push(...(await buildLambdaEdge(policy, staging)));
+      manifest.policies['lambda-edge'] = fingerprint;
+    }
+    if (options.only !== 'lambda-edge') {
+      artifacts.push(await buildCloudFrontFunction(policy, staging));
+      manifest.policies['cloudfront-functions'] = fingerprint;
+    }
 
     const over = artifacts.filter((artifact) => artifact.size > artifact.limit);
     if (over.length > 0) {
       const names = over.map((a) => `${a.name} (${a.size} bytes ${a.measure === 'zipped' ? 'zipped ' : ''}> ${a.limit})`);
       throw new BuildError(`over CloudFront's size limit: ${names.join(', ')}; shorten the policy`, artifacts);
     }
-    const template = await writeTemplate(staging, validated);
+    await writeFile(join(staging, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    // Never a template that would deploy two policies at once.
+    const template = stale === null && (await writeTemplate(staging, validated));
     await replaceFolder(staging, outDir);
-    return { artifacts, template };
+    return { artifacts, template, stale };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -218,10 +251,20 @@ async function writeTemplate(outDir: string, policy: CorsPolicy): Promise<boolea
   return true;
 }
 
-/** With `--only`, the other runtime's artifacts carry over from the previous output. */
-async function keepOtherTarget(outDir: string, staging: string, only: BuildTarget): Promise<void> {
-  const other: BuildTarget = only === 'lambda-edge' ? 'cloudfront-functions' : 'lambda-edge';
-  if (await exists(join(outDir, other))) await cp(join(outDir, other), join(staging, other), { recursive: true });
+/**
+ * With `--only`, the other runtime's artifacts carry over from the previous output.
+ *
+ * @returns the fingerprint of the policy they were built from (`unknown` when not recorded), or
+ *          `undefined` when there was nothing to keep
+ */
+async function keepOtherTarget(outDir: string, staging: string, other: BuildTarget): Promise<string | undefined> {
+  if (!(await exists(join(outDir, other)))) return undefined;
+  await cp(join(outDir, other), join(staging, other), { recursive: true });
+  const previous = await readFile(join(outDir, MANIFEST), 'utf8').then(
+    (text) => (JSON.parse(text) as Manifest).policies[other],
+    () => undefined,
+  );
+  return previous ?? 'unknown';
 }
 
 /** Puts the staged build in place of the output folder; the old one is removed only after. */

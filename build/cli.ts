@@ -44,10 +44,16 @@ function main(argv: string[]): Promise<number> | number {
 async function run(config: string | undefined, outDir: string | undefined, only: BuildTarget | undefined): Promise<number> {
   const out = outDir ?? 'dist';
   try {
-    const { artifacts, template } = await build({ config, outDir, only });
+    const { artifacts, template, stale } = await build({ config, outDir, only });
     console.log(sizeTable(out, artifacts));
     console.log(`\nbuilt from ${config ?? 'cors.config.json'} into ${out}/`);
     if (template) console.log(`deployable template: ${out}/template.yaml (npm run deploy)`);
+    if (stale !== null) {
+      console.warn(
+        `warning: ${out}/${stale} was built from another policy, so ${out}/template.yaml was not written: ` +
+          `the two runtimes would disagree. Run npm run build without --only to rebuild both.`,
+      );
+    }
     return 0;
   } catch (error) {
     if (error instanceof BuildError && error.artifacts.length > 0) console.error(sizeTable(out, error.artifacts));

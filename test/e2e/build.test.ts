@@ -107,6 +107,18 @@ describe('npm run build', () => {
     expect(result.stdout).not.toContain('cloudfront-functions');
     expect(readFileSync(join(out, 'cloudfront-functions', 'viewer-request.js'), 'utf8')).toBe(functionBefore);
     expect(readFileSync(join(out, 'lambda-edge', 'viewer-request', 'index.mjs'), 'utf8')).toContain('second.example.org');
+    // The kept CloudFront Function has the old policy: say so, and write no template deploying both.
+    expect(result.stderr).toContain(`warning: ${out}/cloudfront-functions was built from another policy`);
+    expect(existsSync(join(out, 'template.yaml'))).toBe(false);
+  });
+
+  it('with --only and the same policy, keeps a complete, deployable output', () => {
+    const { config, out } = workspace({ allowOrigins: ['https://same.example.org'] });
+    expect(runBuild('--config', config, '--out', out).code).toBe(0);
+    const result = runBuild('--config', config, '--out', out, '--only', 'cloudfront-functions');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(existsSync(join(out, 'template.yaml'))).toBe(true);
   });
 
   it('gives the same bytes for the same policy, whatever directory it runs from', () => {
