@@ -1,11 +1,15 @@
 /**
- * SPEC §7 on the built artifacts: a cache keyed like the cache policy (path and the forwarded
- * `Origin`), in front of an origin that reflects any `Origin` with credentials (an S3 CORS rule with
+ * SPEC §7 on the built artifacts: a cache keyed like the cache policy in template.yaml (path and
+ * the headers it names, after the viewer-request function), in front of an origin that reflects any `Origin` with credentials (an S3 CORS rule with
  * `AllowedOrigin *`). Whatever order origins arrive in, no answer cached for one is served to
  * another. The same traffic through a cache without the functions shows the failure it prevents.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResponse } from 'aws-lambda';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../../build/build.ts';
+import { parseTemplate } from '../../build/template.ts';
 import { canonicalOrigin } from '../../functions/core/origin.ts';
 import { builtArtifacts, testPolicy, type Artifacts } from '../support/artifacts.ts';
 import { ALLOWED_ORIGINS, ATTACK_ORIGINS } from '../support/attacks.ts';
@@ -19,6 +23,14 @@ interface Answer {
 }
 
 const first = (headers: CloudFrontHeaders | undefined, name: string) => headers?.[name]?.[0]?.value;
+
+/** The headers template.yaml's cache policy puts in the cache key, lower-cased. */
+const KEY_HEADERS: string[] = (() => {
+  const template = parseTemplate(readFileSync(join(ROOT, 'template.yaml'), 'utf8')) as {
+    Resources: { CachePolicy: { Properties: { CachePolicyConfig: { ParametersInCacheKeyAndForwardedToOrigin: { HeadersConfig: { Headers: string[] } } } } } };
+  };
+  return template.Resources.CachePolicy.Properties.CachePolicyConfig.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.Headers.map((h) => h.toLowerCase());
+})();
 
 /** One object behind a CloudFront-like cache, with or without the cloudfront-cors functions. */
 class Edge {
@@ -35,7 +47,7 @@ class Edge {
 
     // Without the functions the cache key is the path alone, as it was before this project.
     const forwarded = first(request.headers, 'origin');
-    const key = this.artifacts ? `${path} ${forwarded ?? ''}` : path;
+    const key = this.artifacts ? [path, ...KEY_HEADERS.map((name) => first(request.headers, name) ?? '')].join(' ') : path;
     let response = this.cache.get(key);
     if (response === undefined) {
       response = await this.fromOrigin(request, forwarded);
@@ -91,6 +103,10 @@ const TRAFFIC = [
 ];
 
 describe('one cache, many origins (SPEC §7)', () => {
+  it('keys the cache on what template.yaml\'s cache policy names', () => {
+    expect(KEY_HEADERS).toEqual(['origin']);
+  });
+
   let artifacts: Artifacts;
   beforeAll(async () => {
     artifacts = await builtArtifacts(testPolicy('example'));
