@@ -145,7 +145,7 @@ async function attach(flags: Flags, output: Output): Promise<number> {
     // Keep what the behavior had before the first attach; a later attach must not overwrite it with ours.
     const key = tagKey(pathPattern);
     const record = plan.ok && plan.changes.length > 0 && !tags.some((tag) => tag.Key === key);
-    return { plan, tag: record && plan.ok ? { Key: key, Value: encodePrevious(plan.previous) } : undefined };
+    return { plan, tag: record && plan.ok && plan.previous ? { Key: key, Value: encodePrevious(plan.previous) } : undefined };
   });
 }
 

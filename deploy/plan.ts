@@ -39,7 +39,7 @@ export interface Change {
 
 /** A plan: the new config and its changes (none: nothing to do), or a refusal naming what is in the way. */
 export type Plan =
-  | { ok: true; config: DistributionConfig; changes: Change[]; behavior: string; previous: PreviousSettings }
+  | { ok: true; config: DistributionConfig; changes: Change[]; behavior: string; previous?: PreviousSettings }
   | { ok: false; reason: string };
 
 const NONE = '(none)';
@@ -206,7 +206,7 @@ export function planDetach(
       changes.push({ what: 'allowed methods', from: current.join(', '), to: previous.allowedMethods.join(', ') });
     }
   }
-  return { ok: true, config: next, changes, behavior: behaviorName(options.pathPattern), previous: previous ?? { cachePolicyId: 'legacy', allowedMethods: [] } };
+  return { ok: true, config: next, changes, behavior: behaviorName(options.pathPattern) };
 }
 
 /** The plan as lines a person reads before anything is written. */
