@@ -1,30 +1,18 @@
 /**
- * The built artifacts, loaded the way CloudFront runs them: each `dist/lambda-edge/<fn>/` folder
- * copied alone to a fresh directory (no `node_modules` anywhere above it) and imported from there;
- * the CloudFront Function evaluated as a plain script in a fresh V8 context, and under `njs`, the
- * engine CloudFront Functions is derived from. Builds are cached per policy for the test run.
+ * The built artifacts for a policy, loaded as CloudFront runs them (see `dev/handlers.ts`), with
+ * Lambda@Edge invocations given a `mockContextCreator` context and the CloudFront Function also run
+ * under `njs`, the engine CloudFront Functions is derived from. Builds are cached per policy.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import vm from 'node:vm';
-import type {
-  CloudFrontFunctionsEvent,
-  CloudFrontRequestEvent,
-  CloudFrontRequestResult,
-  CloudFrontResponseEvent,
-  CloudFrontResponseResult,
-} from 'aws-lambda';
+import type { CloudFrontRequestEvent, CloudFrontRequestResult, CloudFrontResponseEvent, CloudFrontResponseResult } from 'aws-lambda';
 import { build } from '../../build/build.ts';
+import { loadHandlers, type FunctionRequestEvent, type FunctionResult } from '../../dev/handlers.ts';
 import { edgeContext } from './context.ts';
-import type { FunctionRequestEvent } from './events.ts';
 
-/** What a CloudFront Function viewer-request handler returns: the request, or a response. */
-export type FunctionResult = FunctionRequestEvent['request'] | Omit<CloudFrontFunctionsEvent['response'], 'cookies'>;
-
-type LambdaHandler<E, R> = (event: E, context: unknown) => Promise<R>;
+export type { FunctionResult };
 
 export interface Artifacts {
   /** The output folder the build wrote. */
@@ -64,32 +52,15 @@ async function buildAndLoad(policy: object): Promise<Artifacts> {
   writeFileSync(config, JSON.stringify(policy));
   const dist = join(root, 'dist');
   await build({ config, outDir: dist });
-
-  const deployed = {
-    'viewer-request': join(root, 'deployed', 'viewer-request'),
-    'origin-response': join(root, 'deployed', 'origin-response'),
-  };
-  for (const [name, folder] of Object.entries(deployed)) cpSync(join(dist, 'lambda-edge', name), folder, { recursive: true });
-  const viewer = (await import(pathToFileURL(join(deployed['viewer-request'], 'index.mjs')).href)) as {
-    handler: LambdaHandler<CloudFrontRequestEvent, CloudFrontRequestResult>;
-  };
-  const origin = (await import(pathToFileURL(join(deployed['origin-response'], 'index.mjs')).href)) as {
-    handler: LambdaHandler<CloudFrontResponseEvent, CloudFrontResponseResult>;
-  };
-
-  const functionCode = readFileSync(join(dist, 'cloudfront-functions', 'viewer-request.js'), 'utf8');
-  // A fresh context per load: the script sees only the ECMAScript built-ins, no Node globals.
-  const functionHandler = vm.runInNewContext(`${functionCode}\n;handler`, {}) as (event: unknown) => unknown;
-
+  const handlers = await loadHandlers(dist);
   return {
     dist,
-    deployed,
-    functionCode,
-    viewerRequestLambda: async (event) => plain(await viewer.handler(event, edgeContext('cors-viewer-request'))),
-    originResponse: async (event) => plain(await origin.handler(event, edgeContext('cors-origin-response'))),
-    // CloudFront reads the returned object as JSON; a round trip also detaches it from the vm realm.
-    viewerRequestFunction: (event) => plain(functionHandler(event)) as FunctionResult,
-    viewerRequestFunctionInNjs: (events) => runInNjs(functionCode, events),
+    deployed: handlers.deployed,
+    functionCode: handlers.functionCode,
+    viewerRequestLambda: (event) => handlers.viewerRequestLambda(event, edgeContext('cors-viewer-request')),
+    originResponse: (event) => handlers.originResponse(event, edgeContext('cors-origin-response')),
+    viewerRequestFunction: (event) => handlers.viewerRequestFunction(event),
+    viewerRequestFunctionInNjs: (events) => runInNjs(handlers.functionCode, events),
   };
 }
 
@@ -121,8 +92,4 @@ require('fs').writeFileSync(${JSON.stringify(output)}, JSON.stringify(results));
     throw error;
   }
   return JSON.parse(readFileSync(output, 'utf8'));
-}
-
-function plain<T>(value: T): T {
-  return value === undefined ? value : JSON.parse(JSON.stringify(value));
 }

@@ -5,12 +5,13 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CloudFrontFunctionsEvent, CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
+import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 
 const EVENTS = join(import.meta.dirname, '..', 'events');
 
-/** A CloudFront Functions viewer-request event: the 1.0 format, with no `response`. */
-export type FunctionRequestEvent = Omit<CloudFrontFunctionsEvent, 'response'>;
+import type { FunctionRequestEvent } from '../../dev/handlers.ts';
+
+export type { FunctionRequestEvent };
 
 interface EventTypes {
   'lambda-edge/viewer-request': CloudFrontRequestEvent;
