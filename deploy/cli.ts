@@ -17,6 +17,7 @@ import {
   type DistributionConfig,
 } from '@aws-sdk/client-cloudfront';
 import { PolicyError, readPolicyFile } from '../build/policy-file.ts';
+import { dev } from '../dev/server.ts';
 import { deploy } from './deploy.ts';
 import { planAttach, planDetach, renderChanges, type EdgeTargets, type Plan, type PreviousSettings } from './plan.ts';
 
@@ -34,6 +35,7 @@ const REGION = 'us-east-1';
 export const USAGE = `usage: cloudfront-cors <command> [options]
 
 commands:
+  dev      a local CloudFront running the built functions, with a demo page (npm run dev -- --help)
   deploy   build, then deploy dist/template.yaml with the AWS SAM CLI (npm run deploy -- --help)
   attach   put the cloudfront-cors functions and cache policy on a cache behavior of an existing distribution
   detach   take them off again, restoring the cache policy and methods the behavior had before
@@ -91,6 +93,7 @@ export async function main(argv: string[], output: Output = CONSOLE): Promise<nu
     return command === undefined ? 2 : 0;
   }
   if (command === 'deploy') return deploy(rest);
+  if (command === 'dev') return dev(rest);
   try {
     const flags = parseFlags(rest);
     if (flags.help) {
