@@ -27,6 +27,9 @@ export interface OriginResponse {
 
 export type Origin = (request: OriginRequest) => Promise<OriginResponse>;
 
+/** An origin that keeps every request it answered, to show what reached it. */
+export type RecordingOrigin = Origin & { requests: OriginRequest[] };
+
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.json': 'application/json',
@@ -44,7 +47,7 @@ const STATUS_TEXT: Record<number, string> = { 200: 'OK', 403: 'Forbidden', 404: 
  * PUT, POST, DELETE`, `AllowedHeaders: *`, `ExposeHeaders: ETag`. PUT stores the object in memory,
  * never in the folder. `requests` lists every request it answered, for tests to see what reached it.
  */
-export function s3Folder(root: string): Origin & { requests: OriginRequest[] } {
+export function s3Folder(root: string): RecordingOrigin {
   const written = new Map<string, { body: Buffer; type: string }>();
   const requests: OriginRequest[] = [];
   const origin = async (request: OriginRequest): Promise<OriginResponse> => {
@@ -127,8 +130,10 @@ function etag(body: Buffer): string {
 }
 
 /** Any HTTP origin, proxied: what it answers, as it answers it. */
-export function urlOrigin(base: string): Origin {
-  return async (request) => {
+export function urlOrigin(base: string): RecordingOrigin {
+  const requests: OriginRequest[] = [];
+  const origin = async (request: OriginRequest): Promise<OriginResponse> => {
+    requests.push(request);
     const headers = new Headers();
     for (const [name, values] of Object.entries(request.headers)) for (const value of values) headers.append(name, value);
     const response = await fetch(new URL(request.url, base), {
@@ -141,4 +146,5 @@ export function urlOrigin(base: string): Origin {
     response.headers.forEach((value, name) => out.push([name, value]));
     return { status: response.status, statusText: response.statusText, headers: out, body: Buffer.from(await response.arrayBuffer()) };
   };
+  return Object.assign(origin, { requests });
 }

@@ -14,7 +14,7 @@ import { readPolicyFile } from '../build/policy-file.ts';
 import { parseTemplate } from '../build/template.ts';
 import { createEdge, type Edge } from './edge.ts';
 import { loadHandlers } from './handlers.ts';
-import { s3Folder, urlOrigin, type Origin } from './origins.ts';
+import { s3Folder, urlOrigin, type RecordingOrigin } from './origins.ts';
 
 export interface DevOptions {
   /** Policy file. @default "cors.config.json" */
@@ -41,7 +41,8 @@ export interface DevServer {
   edgeUrl: string;
   /** The demo page from its two origins. */
   demoUrls: [string, string];
-  origin: Origin;
+  /** The origin, with every request that reached it. */
+  origin: RecordingOrigin;
   close(): Promise<void>;
 }
 
