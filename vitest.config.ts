@@ -6,7 +6,10 @@ import examplePolicy from './test/policies/example.json' with { type: 'json' };
 export default defineConfig({
   // Source-level handler tests import the handlers' `handler` export, which reads the policy the
   // build would inline. They get the test suite's example policy, not the user's cors.config.json.
-  define: { CORS_POLICY: JSON.stringify(compilePolicy(validatePolicy(examplePolicy, 'test/policies/example.json'))) },
+  define: {
+    CORS_POLICY: JSON.stringify(compilePolicy(validatePolicy(examplePolicy, 'test/policies/example.json'))),
+    CORS_RECORD_EVENTS: 'false',
+  },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/required-tools.ts'],

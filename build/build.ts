@@ -32,6 +32,8 @@ export interface BuildOptions {
   outDir?: string;
   /** Build only one runtime's artifacts; the other's are kept from the previous `dist/`. */
   only?: BuildTarget;
+  /** Make the handlers log every event they receive, for `replay`. @default false */
+  recordEvents?: boolean;
 }
 
 /** One built artifact and how it measures against its CloudFront limit. */
@@ -99,7 +101,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   await mkdir(dirname(outDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}-staging-`));
   try {
-    const fingerprint = policyFingerprint(policy);
+    const fingerprint = policyFingerprint(policy) + (options.recordEvents ? '+record' : '');
     const manifest: Manifest = { policies: {} };
     let stale: BuildTarget | null = null;
     if (options.only !== undefined) {
@@ -111,12 +113,13 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
       }
     }
     const artifacts: Artifact[] = [];
+    const define = { CORS_POLICY: JSON.stringify(policy), CORS_RECORD_EVENTS: String(options.recordEvents === true) };
     if (options.only !== 'cloudfront-functions') {
-      artifacts.push(...(await buildLambdaEdge(policy, staging)));
+      artifacts.push(...(await buildLambdaEdge(define, staging)));
       manifest.policies['lambda-edge'] = fingerprint;
     }
     if (options.only !== 'lambda-edge') {
-      artifacts.push(await buildCloudFrontFunction(policy, staging));
+      artifacts.push(await buildCloudFrontFunction(define, staging));
       manifest.policies['cloudfront-functions'] = fingerprint;
     }
 
@@ -136,7 +139,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
 }
 
 /** Bundles each Lambda@Edge function into its own self-contained folder. */
-async function buildLambdaEdge(policy: CompiledPolicy, outDir: string): Promise<Artifact[]> {
+async function buildLambdaEdge(define: Record<string, string>, outDir: string): Promise<Artifact[]> {
   const artifacts: Artifact[] = [];
   for (const { name, limit } of LAMBDA_EDGE_FUNCTIONS) {
     const folder = join(outDir, 'lambda-edge', name);
@@ -147,7 +150,7 @@ async function buildLambdaEdge(policy: CompiledPolicy, outDir: string): Promise<
       platform: 'node',
       // Lambda@Edge runs nodejs22.x; node20 syntax runs there and on the Node that tests it here.
       target: 'node20',
-      define: { CORS_POLICY: JSON.stringify(policy) },
+      define,
     });
     checkInputs(`lambda-edge/${name}`, result);
     artifacts.push({ name: `lambda-edge/${name}`, measure: 'zipped', size: await zippedSize(folder), limit });
@@ -156,7 +159,7 @@ async function buildLambdaEdge(policy: CompiledPolicy, outDir: string): Promise<
 }
 
 /** Bundles the CloudFront Function into one script with a top-level `function handler(event)`. */
-async function buildCloudFrontFunction(policy: CompiledPolicy, outDir: string): Promise<Artifact> {
+async function buildCloudFrontFunction(define: Record<string, string>, outDir: string): Promise<Artifact> {
   const name = 'cloudfront-functions/viewer-request.js';
   const outfile = join(outDir, name);
   const result = await bundle({
@@ -180,7 +183,7 @@ async function buildCloudFrontFunction(policy: CompiledPolicy, outDir: string): 
     // CloudFront calls a top-level function named handler; esbuild would drop or rename an
     // unexported one, so the bundle exports it and this footer is the declaration CloudFront sees.
     footer: { js: `function handler(event){return ${CLOUDFRONT_FUNCTION_GLOBAL}.handler(event)}` },
-    define: { CORS_POLICY: JSON.stringify(policy) },
+    define,
   });
   checkInputs(name, result);
   const code = await readFile(outfile, 'utf8');
@@ -219,7 +222,7 @@ async function bundle(options: esbuild.BuildOptions): Promise<esbuild.BuildResul
 export function checkInputs(artifact: string, result: { metafile: esbuild.Metafile }): void {
   const functions = join(ROOT, 'functions') + sep;
   const foreign = Object.keys(result.metafile.inputs).filter(
-    // `<define:CORS_POLICY>` is the inlined policy, which esbuild lists as an input of its own.
+    // `<define:…>` is the inlined policy, which esbuild lists as an input of its own.
     (input) => !input.startsWith('<define:') && !resolve(ROOT, input).startsWith(functions),
   );
   if (foreign.length > 0) {

@@ -8,14 +8,16 @@ import { build, BuildError, type BuildTarget } from './build.ts';
 import { sizeTable } from './size-table.ts';
 import { PolicyError } from './policy-file.ts';
 
-const USAGE = `usage: npm run build -- [--config PATH] [--only lambda-edge|cloudfront-functions] [--out DIR]
+const USAGE = `usage: npm run build -- [--config PATH] [--only lambda-edge|cloudfront-functions] [--out DIR] [--record-events]
 
-  --config PATH   policy file (default: cors.config.json)
-  --only TARGET   build only lambda-edge or cloudfront-functions; keep the other from dist/
-  --out DIR       output folder (default: dist)`;
+  --config PATH     policy file (default: cors.config.json)
+  --only TARGET     build only lambda-edge or cloudfront-functions; keep the other from dist/
+  --out DIR         output folder (default: dist)
+  --record-events   the handlers log every event they receive as one JSON line, for replay
+                    (costs log volume and compute; logs carry viewers' headers: see the README)`;
 
 function main(argv: string[]): Promise<number> | number {
-  let values: { config?: string; only?: string; out?: string; help?: boolean };
+  let values: { config?: string; only?: string; out?: string; help?: boolean; 'record-events'?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -23,6 +25,7 @@ function main(argv: string[]): Promise<number> | number {
         config: { type: 'string' },
         only: { type: 'string' },
         out: { type: 'string' },
+        'record-events': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -38,13 +41,14 @@ function main(argv: string[]): Promise<number> | number {
     console.error(`cloudfront-cors build: --only takes lambda-edge or cloudfront-functions, not "${values.only}"\n\n${USAGE}`);
     return 2;
   }
-  return run(values.config, values.out, values.only as BuildTarget | undefined);
+  return run(values.config, values.out, values.only as BuildTarget | undefined, values['record-events'] === true);
 }
 
-async function run(config: string | undefined, outDir: string | undefined, only: BuildTarget | undefined): Promise<number> {
+async function run(config: string | undefined, outDir: string | undefined, only: BuildTarget | undefined, recordEvents: boolean): Promise<number> {
   const out = outDir ?? 'dist';
   try {
-    const { artifacts, template, stale } = await build({ config, outDir, only });
+    const { artifacts, template, stale } = await build({ config, outDir, only, recordEvents });
+    if (recordEvents) console.warn('recording: the handlers log every event they receive (npx cloudfront-cors replay reads the lines)');
     console.log(sizeTable(out, artifacts));
     console.log(`\nbuilt from ${config ?? 'cors.config.json'} into ${out}/`);
     if (template) console.log(`deployable template: ${out}/template.yaml (npm run deploy)`);

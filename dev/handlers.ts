@@ -50,7 +50,8 @@ export async function loadHandlers(dist: string): Promise<EdgeHandlers> {
   };
 
   const functionCode = readFileSync(join(dist, 'cloudfront-functions', 'viewer-request.js'), 'utf8');
-  const functionHandler = vm.runInNewContext(`${functionCode}\n;handler`, {}) as (event: unknown) => unknown;
+  // CloudFront Functions has `console` (its lines go to CloudWatch Logs), and nothing else of Node's.
+  const functionHandler = vm.runInNewContext(`${functionCode}\n;handler`, { console }) as (event: unknown) => unknown;
 
   return {
     deployed,

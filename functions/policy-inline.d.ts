@@ -6,4 +6,10 @@ declare global {
    * variables and CloudFront Functions no configuration, so the policy travels inside the code.
    */
   const CORS_POLICY: CompiledPolicy;
+  /**
+   * `npm run build -- --record-events`: each handler logs every event it receives as one JSON line,
+   * `{"cloudfront-cors":"<event type>","event":{…}}`, for `npx cloudfront-cors replay`. Off by
+   * default, and then compiled out.
+   */
+  const CORS_RECORD_EVENTS: boolean;
 }

@@ -20,6 +20,7 @@ export function createViewerRequestHandler(policy: CompiledPolicy) {
   return function viewerRequestHandler(event: Pick<CloudFrontFunctionsEvent, 'request'>): Request | Response {
     const request = event && event.request;
     try {
+      if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event: event }));
       const headers = request.headers;
       const decision = viewerRequest(policy, {
         method: typeof request.method === 'string' ? request.method : '',

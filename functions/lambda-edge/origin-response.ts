@@ -15,6 +15,7 @@ export function createOriginResponseHandler(policy: CompiledPolicy) {
     if (cf === undefined || cf === null) return undefined; // nothing readable to return as received
     const response = cf.response;
     try {
+      if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'origin-response', event }));
       const headers = response.headers;
       const vary = headerValues(headers, 'vary');
       removeCorsHeaders(headers);

@@ -14,6 +14,7 @@ export function createViewerRequestHandler(policy: CompiledPolicy) {
     const request = event?.Records?.[0]?.cf?.request;
     if (request === undefined) return request; // nothing readable to return as received
     try {
+      if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event }));
       const decision = viewerRequest(policy, corsRequest(request));
       if (decision.action === 'forward') setHeader(request.headers, 'Origin', decision.origin);
       if (decision.action !== 'respond') return request;
