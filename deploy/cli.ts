@@ -17,6 +17,7 @@ import {
   type DistributionConfig,
 } from '@aws-sdk/client-cloudfront';
 import { PolicyError, readPolicyFile } from '../build/policy-file.ts';
+import { replay } from '../dev/replay.ts';
 import { dev } from '../dev/server.ts';
 import { deploy } from './deploy.ts';
 import { planAttach, planDetach, renderChanges, type EdgeTargets, type Plan, type PreviousSettings } from './plan.ts';
@@ -36,6 +37,7 @@ export const USAGE = `usage: cloudfront-cors <command> [options]
 
 commands:
   dev      a local CloudFront running the built functions, with a demo page (npm run dev -- --help)
+  replay   run recorded CloudFront events through the built handlers (replay --help)
   deploy   build, then deploy dist/template.yaml with the AWS SAM CLI (npm run deploy -- --help)
   attach   put the cloudfront-cors functions and cache policy on a cache behavior of an existing distribution
   detach   take them off again, restoring the cache policy and methods the behavior had before
@@ -94,6 +96,7 @@ export async function main(argv: string[], output: Output = CONSOLE): Promise<nu
   }
   if (command === 'deploy') return deploy(rest);
   if (command === 'dev') return dev(rest);
+  if (command === 'replay') return replay(rest);
   try {
     const flags = parseFlags(rest);
     if (flags.help) {
