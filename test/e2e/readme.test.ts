@@ -81,6 +81,13 @@ describe('README', () => {
     expect(await attempt(Number(over))).toMatch(/over CloudFront's size limit: cloudfront-functions\/viewer-request\.js/);
   });
 
+  it('shows the cache figures the script prints', () => {
+    const shown = blocks('').find((block) => block.startsWith('10,000 requests for one object'))!;
+    const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'bench', 'cache-figures.ts')], { encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trimEnd()).toBe(shown);
+  });
+
   it('shows the size table the build prints for the default policy', () => {
     // Built into a scratch folder's dist/, so the table prints the same paths as the README's.
     const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'build', 'cli.ts'), '--config', join(ROOT, 'cors.config.json')], {

@@ -10,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROOT, build } from '../../build/build.ts';
 import { loadHandlers, type EdgeHandlers } from '../../dev/handlers.ts';
 import { parseRecorded, replay } from '../../dev/replay.ts';
-import { buildHandlers, header, loadEvent, runEvent, status } from '../../dev/testing.ts';
+import { buildHandlers, header, loadEvent, runEvent, status } from 'cloudfront-cors/testing';
 import { loadEvent as loadFixture } from '../support/events.ts';
 
 const EXAMPLE = join(ROOT, 'test', 'policies', 'example.json');
