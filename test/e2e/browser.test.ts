@@ -10,7 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ROOT } from '../../build/build.ts';
 import { startDev, type DevServer } from '../../dev/server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -161,6 +163,33 @@ describe.each(['cloudfront-functions', 'lambda-edge'] as const)('in Chromium, th
       await page.waitForSelector('body[data-done="true"]');
       const answers = await page.locator('#results tr td:nth-child(2)').allTextContents();
       expect(answers, site).toEqual(['200 OK', '200 OK', '200 OK', '404 Not Found']);
+    }
+  });
+});
+
+describe('npm run dev', () => {
+  it('prints the demo page\'s URLs, and the page shows both origins succeeding', async () => {
+    const child = spawn('npm', ['run', '--silent', 'dev', '--', '--port', '0', '--demo-port', '0', '--config', join(ROOT, 'test', 'policies', 'example.json')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    try {
+      let printed = '';
+      child.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      await vi.waitFor(() => expect(printed).toContain('Ctrl-C stops.'), { timeout: 30_000, interval: 100 });
+      const urls = /demo page:\s+(\S+)\s+and\s+(\S+)/.exec(printed)!.slice(1);
+      expect(urls.map((url) => new URL(url).hostname)).toEqual(['localhost', '127.0.0.1']);
+      for (const url of urls) {
+        const page = await browser.newPage();
+        await page.goto(url);
+        await page.waitForSelector('body[data-done="true"]');
+        expect(await page.locator('#results tr td:nth-child(2)').allTextContents(), url).toEqual(['200 OK', '200 OK', '200 OK', '404 Not Found']);
+        await page.close();
+      }
+    } finally {
+      process.kill(-child.pid!, 'SIGINT'); // npm and the dev server it started
+      await new Promise((done) => child.once('exit', done));
     }
   });
 });
