@@ -54,7 +54,7 @@ const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Re
  */
 export function viewerRequest(policy: CompiledPolicy, request: CorsRequest): ViewerAction {
   if (request.origin.length === 0) return { action: 'continue' };
-  const origin = request.origin.length === 1 ? canonicalOrigin(request.origin[0] as string) : null;
+  const origin = request.origin.length === 1 ? listedOrCanonical(policy, request.origin[0] as string) : null;
   if (origin !== null && isSameOrigin(origin, request.host)) return { action: 'continue' };
 
   const allowed = origin !== null && (policy.anyOrigin || isListedOrigin(policy, origin));
@@ -82,7 +82,7 @@ export function originResponse(
   status: number,
   vary: string[],
 ): OriginResponseAction {
-  const origin = request.origin.length === 1 ? canonicalOrigin(request.origin[0] as string) : null;
+  const origin = request.origin.length === 1 ? listedOrCanonical(policy, request.origin[0] as string) : null;
   const allowed = origin !== null && (policy.anyOrigin || isListedOrigin(policy, origin));
 
   if (!policy.preflightAtEdge && isPreflight(request)) {
@@ -185,13 +185,26 @@ function preflightHeaders(policy: CompiledPolicy, origin: string, request: CorsR
 }
 
 /**
+ * The canonical form of an `Origin` value. A value the policy lists exactly is canonical already
+ * (the table holds canonical forms only), which is what browsers send: one lookup, no parsing.
+ */
+function listedOrCanonical(policy: CompiledPolicy, value: string): string | null {
+  return has(policy.origins, value) ? value : canonicalOrigin(value);
+}
+
+/**
  * The request's `Origin` names the distribution itself (SPEC §4.2): its host and port equal the
  * `Host` header, compared without case and without the scheme's default port.
  */
 function isSameOrigin(origin: string, host: string[]): boolean {
   if (host.length !== 1) return false;
-  const target = canonicalOrigin(origin.slice(0, origin.indexOf('://') + 3) + (host[0] as string).trim());
-  return target !== null && authorityOf(target) === authorityOf(origin);
+  const value = (host[0] as string).toLowerCase();
+  const authority = authorityOf(origin);
+  if (value === authority) return true;
+  // Only a Host with a port (or odd spacing) can still name the same origin: canonicalize it.
+  if (value.indexOf(':') < 0 && value.indexOf(' ') < 0) return false;
+  const target = canonicalOrigin(origin.slice(0, origin.length - authority.length) + value.trim());
+  return target !== null && authorityOf(target) === authority;
 }
 
 /** An HTTP token (RFC 9110 §5.6.2): the grammar of header names and methods. */

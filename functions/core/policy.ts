@@ -54,12 +54,14 @@ export type Lookup = Record<string, 1>;
 export interface CompiledPolicy {
   /** `allowOrigins` is `["*"]`: public mode. */
   anyOrigin: boolean;
-  /**
-   * Exact canonical origins, and wildcard entries keyed as written (`https://*.example.com:8443`).
-   * A request origin is looked up as itself, then once per label it has in front of a shorter
-   * domain, so the cost follows the length of the request's host, not the number of entries.
-   */
+  /** Exact canonical origins: a request's canonical origin is looked up as itself. */
   origins: Lookup;
+  /**
+   * Wildcard entries keyed as written (`https://*.example.com:8443`), apart from the exact ones so a
+   * request can never match one by sending its text. A request origin is looked up once per label
+   * it has in front of a shorter domain: the cost follows its host, not the number of entries.
+   */
+  wildcards: Lookup;
   /** Allowed methods, case-sensitive as Fetch compares them. */
   methods: Lookup;
   /** Lower-case header names allowed exactly. */
@@ -92,9 +94,16 @@ export function compilePolicy(policy: CorsPolicy): CompiledPolicy {
     else exactHeaders.push(name);
   }
   const anyOrigin = policy.allowOrigins.length === 1 && policy.allowOrigins[0] === '*';
+  const exact: string[] = [];
+  const wildcards: string[] = [];
+  for (let i = 0; !anyOrigin && i < policy.allowOrigins.length; i++) {
+    const entry = policy.allowOrigins[i] as string;
+    (entry.indexOf('://*.') >= 0 ? wildcards : exact).push(entry);
+  }
   return {
     anyOrigin,
-    origins: lookup(anyOrigin ? [] : policy.allowOrigins),
+    origins: lookup(exact),
+    wildcards: lookup(wildcards),
     methods: lookup(policy.allowMethods),
     headers: lookup(exactHeaders),
     headerPrefixes,
@@ -123,7 +132,7 @@ export function isListedOrigin(policy: CompiledPolicy, origin: string): boolean 
   const port = colon < 0 ? '' : authority.slice(colon);
   const prefix = origin.slice(0, origin.length - authority.length) + '*.';
   for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
-    if (has(policy.origins, prefix + host.slice(dot + 1) + port)) return true;
+    if (has(policy.wildcards, prefix + host.slice(dot + 1) + port)) return true;
   }
   return false;
 }

@@ -16,9 +16,9 @@ export function createOriginResponseHandler(policy: CompiledPolicy) {
     const response = cf.response;
     try {
       if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'origin-response', event }));
-      const headers = response.headers;
-      const vary = headerValues(headers, 'vary');
-      removeCorsHeaders(headers);
+      const vary = headerValues(response.headers, 'vary');
+      const headers = withoutCorsHeaders(response.headers);
+      response.headers = headers;
       const decision = originResponse(policy, corsRequest(cf.request), Number(response.status), vary);
       if (decision.vary !== null) setHeader(headers, 'Vary', decision.vary);
       for (const [key, value] of decision.headers) setHeader(headers, key, value);
@@ -35,7 +35,7 @@ export function createOriginResponseHandler(policy: CompiledPolicy) {
     } catch {
       // SPEC §6: never a 5xx of our making; never the origin's CORS headers either.
       try {
-        removeCorsHeaders(response.headers);
+        response.headers = withoutCorsHeaders(response.headers);
       } catch {
         // Nothing readable to clean: the response goes back as it came.
       }
@@ -44,10 +44,16 @@ export function createOriginResponseHandler(policy: CompiledPolicy) {
   };
 }
 
-function removeCorsHeaders(headers: CloudFrontHeaders): void {
-  for (const name of Object.keys(headers)) {
-    if (isCorsResponseHeader(name.toLowerCase())) delete headers[name];
+/**
+ * The headers without those the origin-response handler owns. A copy rather than `delete`, which
+ * would turn the map into a slow dictionary-mode object for every later access.
+ */
+function withoutCorsHeaders(headers: CloudFrontHeaders): CloudFrontHeaders {
+  const kept: CloudFrontHeaders = {};
+  for (const name in headers) {
+    if (Object.prototype.hasOwnProperty.call(headers, name) && !isCorsResponseHeader(name.toLowerCase())) kept[name] = headers[name]!;
   }
+  return kept;
 }
 
 /** The Lambda@Edge entry point (`index.handler`). */
