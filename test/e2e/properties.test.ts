@@ -1,0 +1,195 @@
+/**
+ * Property tests on the built handlers (fast-check, thousands of runs each): random and adversarial
+ * requests and responses never make a handler throw; Access-Control-Allow-Origin is only ever `*`
+ * or the canonical form of the request's own allowed origin; `*` never comes with credentials;
+ * origin-dependent answers carry `Vary: Origin`; origin-response twice equals once; the two
+ * viewer-request flavours always agree. Allowed-ness is judged by an oracle written for this test.
+ */
+import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResponse, CloudFrontResponseEvent } from 'aws-lambda';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { builtArtifacts, testPolicy, type Artifacts } from '../support/artifacts.ts';
+import { functionAnswer, lambdaAnswer } from '../support/answers.ts';
+import { ALLOWED_ORIGINS, ATTACK_ORIGINS } from '../support/attacks.ts';
+import { loadEvent, viewerRequestEvents } from '../support/events.ts';
+
+/** Runs per property; PROPERTY_RUNS=50000 npm test searches deeper. */
+const RUNS = Number(process.env['PROPERTY_RUNS'] ?? 3000);
+
+/**
+ * The example policy's allowlist, written out independently: `https://app.example.com`,
+ * `http://localhost:3000`, and any `https://<labels>.preview.example.com`, all lower case, no port.
+ */
+function oracleCanonical(origin: string): string | null {
+  const match = /^(https?):\/\/([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/i.exec(origin);
+  if (!match) return null;
+  const [, scheme, host, port] = match as unknown as [string, string, string, string | undefined];
+  const s = scheme.toLowerCase();
+  const h = host.toLowerCase();
+  if (port !== undefined && (port.startsWith('0') || Number(port) > 65535 || Number(port) === 0)) return null;
+  if (h.split('.').some((label) => label === '' || label.length > 63 || label.startsWith('-') || label.endsWith('-'))) return null;
+  const p = port === undefined || (s === 'https' && port === '443') || (s === 'http' && port === '80') ? '' : `:${port}`;
+  const canonical = `${s}://${h}${p}`;
+  if (canonical === 'https://app.example.com' || canonical === 'http://localhost:3000') return canonical;
+  if (s === 'https' && p === '' && h.endsWith('.preview.example.com') && h.length > '.preview.example.com'.length) return canonical;
+  return null;
+}
+
+const label = fc.stringMatching(/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,8}[a-zA-Z0-9])?$/);
+/** Origins near the policy's edges, and plain junk. */
+const originValue = fc.oneof(
+  fc.constantFrom(...ALLOWED_ORIGINS.map((row) => row.origin), ...ATTACK_ORIGINS.map((row) => row.origin)),
+  fc
+    .record({
+      scheme: fc.constantFrom('https', 'http', 'HTTPS', 'ftp', 'capacitor'),
+      labels: fc.array(label, { minLength: 0, maxLength: 3 }),
+      base: fc.constantFrom('preview.example.com', 'app.example.com', 'example.com', 'localhost', 'evil.net', 'PREVIEW.EXAMPLE.COM'),
+      port: fc.option(fc.constantFrom('443', '80', '3000', '8443', '0', '65536', '03000'), { nil: undefined }),
+      tail: fc.constantFrom('', '', '', '/', '.', ' ', '%2e', '@evil.net'),
+    })
+    .map(({ scheme, labels, base, port, tail }) => `${scheme}://${[...labels, base].join('.')}${port ? `:${port}` : ''}${tail}`),
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+);
+const method = fc.constantFrom('GET', 'HEAD', 'OPTIONS', 'PUT', 'POST', 'options', 'DELETE');
+const requestHeaders = fc.record(
+  {
+    origin: fc.array(originValue, { minLength: 0, maxLength: 2 }),
+    'access-control-request-method': fc.array(fc.constantFrom('GET', 'PUT', 'put', 'DELETE', 'PATCH', ''), { maxLength: 2 }),
+    'access-control-request-headers': fc.array(
+      fc.array(fc.constantFrom('content-type', 'x-amz-meta-a', 'authorization', 'X-Amz-Date', ' ', 'x y', '__proto__'), { maxLength: 4 }).map((names) => names.join(',')),
+      { maxLength: 2 },
+    ),
+    host: fc.array(fc.constantFrom('d111111abcdef8.cloudfront.net', 'app.example.com', 'APP.EXAMPLE.COM:443', ''), { maxLength: 2 }),
+  },
+  { requiredKeys: [] },
+);
+
+/** The Lambda@Edge and CloudFront Functions events for one generated request. */
+function viewerEvents(m: string, headers: Record<string, string[]>) {
+  const spec = Object.fromEntries(Object.entries(headers).filter(([, values]) => values.length > 0));
+  return viewerRequestEvents(m, spec);
+}
+
+/** The single value of a response header, or undefined; fails the property on repeats. */
+function single(headers: CloudFrontHeaders | undefined, name: string): string | undefined {
+  const entries = headers?.[name];
+  if (entries === undefined) return undefined;
+  expect(entries).toHaveLength(1);
+  return entries[0]!.value;
+}
+
+/** The invariants of SPEC §7 on one answer to a request that sent `origins`. */
+function checkSecurity(headers: Record<string, string | undefined>, origins: string[], publicMode: boolean): void {
+  const allowOrigin = headers['access-control-allow-origin'];
+  const credentials = headers['access-control-allow-credentials'];
+  if (allowOrigin === undefined) return;
+  if (allowOrigin === '*') {
+    expect(publicMode).toBe(true);
+    expect(credentials).toBeUndefined();
+    return;
+  }
+  expect(origins).toHaveLength(1);
+  expect(allowOrigin).toBe(oracleCanonical(origins[0]!));
+  // `Vary: *` varies on everything, Origin included (RFC 9110 §12.5.5); SPEC §5.3 keeps it.
+  const vary = headers['vary']?.split(',').map((token) => token.trim().toLowerCase()) ?? [];
+  expect(vary.includes('origin') || vary.includes('*'), `Vary: ${headers['vary']}`).toBe(true);
+}
+
+describe.each([
+  ['example policy', testPolicy('example'), false],
+  ['public mode', { allowOrigins: ['*'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'] }, true],
+] as const)('built handlers, %s', (_, policy, publicMode) => {
+  let artifacts: Artifacts;
+  beforeAll(async () => {
+    artifacts = await builtArtifacts(policy);
+  });
+
+  it('viewer request: both flavours agree, never throw, and answer preflights only as SPEC §7 allows', async () => {
+    await fc.assert(
+      fc.asyncProperty(method, requestHeaders, async (m, headers) => {
+        const { lambda, fn } = viewerEvents(m, headers);
+        const fromLambda = lambdaAnswer(await artifacts.viewerRequestLambda(lambda));
+        expect(functionAnswer(artifacts.viewerRequestFunction(fn))).toEqual(fromLambda);
+        if (fromLambda.kind === 'response') {
+          checkSecurity(fromLambda.headers, headers.origin ?? [], publicMode);
+          if (fromLambda.status === 204) expect(fromLambda.headers['vary']).toMatch(/^Origin, /);
+        } else if (!publicMode && (headers.origin ?? []).length > 0) {
+          // The forwarded Origin is the canonical allowed origin, the sent value (same-origin), or null.
+          const forwarded = fromLambda.headers['origin'] ?? [];
+          expect(forwarded).toHaveLength(1);
+          const sent = headers.origin!;
+          const allowed = sent.length === 1 ? oracleCanonical(sent[0]!) : null;
+          expect([allowed, 'null', sent.length === 1 ? sent[0] : 'null']).toContain(forwarded[0]);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('origin response: never throws, is idempotent, and keeps the SPEC §7 invariants for any origin answer', async () => {
+    const originHeaders = fc.array(
+      fc.tuple(
+        fc.constantFrom('Access-Control-Allow-Origin', 'Access-Control-Allow-Credentials', 'access-control-allow-methods', 'Access-Control-Expose-Headers',
+          'Access-Control-Max-Age', 'Vary', 'vary', 'ETag', 'Content-Type', 'X-Custom'),
+        fc.oneof(originValue, fc.constantFrom('*', 'true', 'Origin', 'Accept-Encoding, Origin', 'origin,origin', '')),
+      ),
+      { maxLength: 8 },
+    );
+    const status = fc.constantFrom('200', '204', '304', '403', '404', '500', '503');
+    await fc.assert(
+      fc.asyncProperty(method, requestHeaders, originHeaders, status, async (m, request, response, code) => {
+        const event = loadEvent('lambda-edge/origin-response', 'no-origin') as CloudFrontResponseEvent;
+        const cf = event.Records[0]!.cf as { request: CloudFrontRequest; response: CloudFrontResponse };
+        cf.request.method = m;
+        for (const [name, values] of Object.entries(request)) {
+          if (values.length > 0) cf.request.headers[name] = values.map((value) => ({ key: name, value }));
+        }
+        cf.response.status = code;
+        cf.response.headers = {};
+        for (const [key, value] of response) (cf.response.headers[key.toLowerCase()] ??= []).push({ key, value });
+
+        const once = (await artifacts.originResponse(structuredClone(event))) as CloudFrontResponse;
+        const again = structuredClone(event);
+        again.Records[0]!.cf.response = structuredClone(once);
+        expect(await artifacts.originResponse(again)).toEqual(once);
+
+        // CORS headers come once each; Vary too outside public mode (in public mode it is the origin's).
+        const owned = (name: string) => name.startsWith('access-control-') || (name === 'vary' && !publicMode);
+        const headers = Object.fromEntries(
+          Object.keys(once.headers).map((name) => [name, owned(name) ? single(once.headers, name) : once.headers[name]!.map((e) => e.value).join(', ')]),
+        );
+        checkSecurity(headers, request.origin ?? [], publicMode);
+        if (!publicMode) {
+          const vary = headers['vary']!;
+          expect(vary === '*' || vary.split(',').filter((t) => t.trim().toLowerCase() === 'origin').length === 1).toBe(true);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('the CloudFront Function under njs agrees with Lambda@Edge on generated requests', async () => {
+    const samples = fc.sample(fc.tuple(method, requestHeaders), { numRuns: 2000, seed: 42 });
+    const pairs = samples.map(([m, headers]) => viewerEvents(m, headers));
+    const underNjs = artifacts.viewerRequestFunctionInNjs(pairs.map((pair) => pair.fn));
+    for (const [i, pair] of pairs.entries()) {
+      expect(functionAnswer(underNjs[i]!)).toEqual(lambdaAnswer(await artifacts.viewerRequestLambda(pair.lambda)));
+    }
+  });
+
+  it('never throws on events of any shape', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.anything({ maxDepth: 4 }), fc.anything({ maxDepth: 3 }), async (junk, headers) => {
+        const shapes: unknown[] = [junk, { Records: [junk] }, { Records: [{ cf: junk }] }, { Records: [{ cf: { request: { method: 'GET', headers }, response: { status: '200', headers } } }] }];
+        for (const event of shapes) {
+          await artifacts.viewerRequestLambda(structuredClone(event) as never);
+          await artifacts.originResponse(structuredClone(event) as never);
+          artifacts.viewerRequestFunction({ request: { method: 'OPTIONS', headers } } as never);
+          artifacts.viewerRequestFunction(structuredClone(event) as never);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
