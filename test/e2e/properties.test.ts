@@ -141,7 +141,7 @@ describe.each([
       fc.asyncProperty(method, requestHeaders, originHeaders, status, async (m, request, response, code) => {
         const event = loadEvent('lambda-edge/origin-response', 'no-origin') as CloudFrontResponseEvent;
         const cf = event.Records[0]!.cf as { request: CloudFrontRequest; response: CloudFrontResponse };
-        cf.request.method = m;
+        (cf.request as { method: string }).method = m;
         for (const [name, values] of Object.entries(request)) {
           if (values.length > 0) cf.request.headers[name] = values.map((value) => ({ key: name, value }));
         }
