@@ -9,7 +9,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { zipSync } from 'fflate';
-import { compilePolicy, type CompiledPolicy, type CorsPolicy } from '../functions/core/policy.ts';
+import { INTERNAL_PROPERTIES, compilePolicy, type CompiledPolicy, type CorsPolicy } from '../functions/core/policy.ts';
 import { cloudFrontFunctionProblems } from './cloudfront-function-syntax.ts';
 import {
   CLOUDFRONT_FUNCTION_MAX_BYTES,
@@ -83,9 +83,6 @@ const LAMBDA_EDGE_FUNCTIONS = [
   { name: 'origin-response', limit: LAMBDA_EDGE_ORIGIN_MAX_ZIPPED_BYTES },
 ] as const;
 
-/** The global the CloudFront Function's bundle is assigned to, called by the top-level handler. */
-const CLOUDFRONT_FUNCTION_GLOBAL = 'cloudfrontCors';
-
 /**
  * Builds the artifacts and replaces the output folder with them.
  *
@@ -113,13 +110,13 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
       }
     }
     const artifacts: Artifact[] = [];
-    const define = { CORS_POLICY: JSON.stringify(policy), CORS_RECORD_EVENTS: String(options.recordEvents === true) };
+    const inlined: Inlined = { policy, recordEvents: options.recordEvents === true };
     if (options.only !== 'cloudfront-functions') {
-      artifacts.push(...(await buildLambdaEdge(define, staging)));
+      artifacts.push(...(await buildLambdaEdge(inlined, staging)));
       manifest.policies['lambda-edge'] = fingerprint;
     }
     if (options.only !== 'lambda-edge') {
-      artifacts.push(await buildCloudFrontFunction(define, staging));
+      artifacts.push(await buildCloudFrontFunction(inlined, staging));
       manifest.policies['cloudfront-functions'] = fingerprint;
     }
 
@@ -139,7 +136,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
 }
 
 /** Bundles each Lambda@Edge function into its own self-contained folder. */
-async function buildLambdaEdge(define: Record<string, string>, outDir: string): Promise<Artifact[]> {
+async function buildLambdaEdge(inlined: Inlined, outDir: string): Promise<Artifact[]> {
   const artifacts: Artifact[] = [];
   for (const { name, limit } of LAMBDA_EDGE_FUNCTIONS) {
     const folder = join(outDir, 'lambda-edge', name);
@@ -150,7 +147,7 @@ async function buildLambdaEdge(define: Record<string, string>, outDir: string): 
       platform: 'node',
       // Lambda@Edge runs nodejs22.x; node20 syntax runs there and on the Node that tests it here.
       target: 'node20',
-      define,
+      ...inline(inlined),
     });
     checkInputs(`lambda-edge/${name}`, result);
     artifacts.push({ name: `lambda-edge/${name}`, measure: 'zipped', size: await zippedSize(folder), limit });
@@ -159,16 +156,20 @@ async function buildLambdaEdge(define: Record<string, string>, outDir: string): 
 }
 
 /** Bundles the CloudFront Function into one script with a top-level `function handler(event)`. */
-async function buildCloudFrontFunction(define: Record<string, string>, outDir: string): Promise<Artifact> {
+async function buildCloudFrontFunction(inlined: Inlined, outDir: string): Promise<Artifact> {
   const name = 'cloudfront-functions/viewer-request.js';
   const outfile = join(outDir, name);
   const result = await bundle({
     entryPoints: [join(ROOT, 'functions', 'cloudfront-functions', 'viewer-request.ts')],
     outfile,
-    format: 'iife',
-    globalName: CLOUDFRONT_FUNCTION_GLOBAL,
+    write: false,
+    format: 'esm',
     platform: 'neutral',
     minify: true,
+    // Every byte counts against 10 KB: the policy's property names are shortened too. They are
+    // quoted in the inlined JSON, hence mangleQuoted.
+    mangleProps: INTERNAL_PROPERTIES,
+    mangleQuoted: true,
     // cloudfront-js-2.0 is ES5.1 plus the few later features listed here; esbuild lowers
     // everything else (`??`, `?.`, object spread) or fails the build on what it cannot.
     target: 'es5',
@@ -180,18 +181,61 @@ async function buildCloudFrontFunction(define: Record<string, string>, outDir: s
       'rest-argument': true,
       'template-literal': true,
     },
-    // CloudFront calls a top-level function named handler; esbuild would drop or rename an
-    // unexported one, so the bundle exports it and this footer is the declaration CloudFront sees.
-    footer: { js: `function handler(event){return ${CLOUDFRONT_FUNCTION_GLOBAL}.handler(event)}` },
-    define,
+    ...inline(inlined),
   });
   checkInputs(name, result);
-  const code = await readFile(outfile, 'utf8');
+  const code = asCloudFrontFunction((result.outputFiles?.[0]?.text ?? '').trimEnd(), name);
   const problems = cloudFrontFunctionProblems(code);
   if (problems.length > 0) {
     throw new BuildError(`${name} would not run on cloudfront-js-2.0: ${problems.join('; ')}`);
   }
+  await mkdir(dirname(outfile), { recursive: true });
+  await writeFile(outfile, code);
   return { name, measure: 'bytes', size: Buffer.byteLength(code), limit: CLOUDFRONT_FUNCTION_MAX_BYTES };
+}
+
+/**
+ * CloudFront calls a top-level `function handler(event)`, and `export` is a syntax error there.
+ * The bundle is an ES module whose one export is the handler, so its closing
+ * `export { x as handler };` becomes that declaration. (An IIFE would need esbuild's export
+ * helpers, some 450 bytes.) The syntax check that follows proves the result.
+ */
+function asCloudFrontFunction(module: string, name: string): string {
+  const match = /export\s*\{\s*([A-Za-z_$][\w$]*)\s+as\s+handler\s*\};?$/.exec(module);
+  if (match === null) throw new BuildError(`${name}: the bundle does not end with one "export { … as handler }"; the entry must export only handler`);
+  return `${module.slice(0, match.index)}function handler(event){return ${match[1]}(event)}\n`;
+}
+
+/** What the build puts into the code: the compiled policy, and whether to record events. */
+interface Inlined {
+  policy: CompiledPolicy;
+  recordEvents: boolean;
+}
+
+const POLICY_MODULE = 'cloudfront-cors:policy';
+
+/**
+ * The esbuild options that inline the policy. It is injected as a module that esbuild parses,
+ * rather than a `define`d constant, so that mangling property names in the CloudFront Function
+ * renames the policy's keys together with every use of them.
+ */
+function inline({ policy, recordEvents }: Inlined): Pick<esbuild.BuildOptions, 'inject' | 'plugins' | 'define'> {
+  return {
+    inject: [POLICY_MODULE],
+    define: { CORS_RECORD_EVENTS: String(recordEvents) },
+    plugins: [
+      {
+        name: 'cloudfront-cors-policy',
+        setup(esbuildBuild) {
+          esbuildBuild.onResolve({ filter: /^cloudfront-cors:policy$/ }, () => ({ path: 'policy', namespace: 'cloudfront-cors' }));
+          esbuildBuild.onLoad({ filter: /.*/, namespace: 'cloudfront-cors' }, () => ({
+            contents: `export const CORS_POLICY = ${JSON.stringify(policy)};`,
+            loader: 'js',
+          }));
+        },
+      },
+    ],
+  };
 }
 
 async function bundle(options: esbuild.BuildOptions): Promise<esbuild.BuildResult & { metafile: esbuild.Metafile }> {
@@ -203,7 +247,7 @@ async function bundle(options: esbuild.BuildOptions): Promise<esbuild.BuildResul
       absWorkingDir: ROOT,
       bundle: true,
       metafile: true,
-      write: true,
+      write: options.write ?? true,
       logLevel: 'silent',
       legalComments: 'none',
       charset: 'utf8',
@@ -222,8 +266,8 @@ async function bundle(options: esbuild.BuildOptions): Promise<esbuild.BuildResul
 export function checkInputs(artifact: string, result: { metafile: esbuild.Metafile }): void {
   const functions = join(ROOT, 'functions') + sep;
   const foreign = Object.keys(result.metafile.inputs).filter(
-    // `<define:…>` is the inlined policy, which esbuild lists as an input of its own.
-    (input) => !input.startsWith('<define:') && !resolve(ROOT, input).startsWith(functions),
+    // `cloudfront-cors:policy` is the inlined policy, which esbuild lists as an input of its own.
+    (input) => input !== POLICY_MODULE && !resolve(ROOT, input).startsWith(functions),
   );
   if (foreign.length > 0) {
     throw new BuildError(`${artifact} would bundle code from outside functions/: ${foreign.join(', ')}`);

@@ -4,8 +4,8 @@
  * `{ name: { value, multiValue? } }` and a generated response has a numeric `statusCode`
  * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/functions-event-structure.html).
  *
- * The build turns the exported `handler` into the top-level `function handler(event)` CloudFront
- * calls. Syntax stays within ES5.1 plus what the runtime adds; esbuild lowers or refuses the rest.
+ * The build turns the exported `handler`, the module's only export, into the top-level
+ * `function handler(event)` CloudFront calls. Syntax stays within ES5.1 plus what the runtime adds; esbuild lowers or refuses the rest.
  */
 import type { CloudFrontFunctionsEvent } from 'aws-lambda';
 import { STATUS_TEXT, viewerRequest, type HeaderList } from '../core/cors.ts';
@@ -16,7 +16,7 @@ type Request = CloudFrontFunctionsEvent['request'];
 type Response = Omit<CloudFrontFunctionsEvent['response'], 'cookies'>;
 
 /** Returns a CloudFront Functions viewer-request handler for a compiled policy. */
-export function createViewerRequestHandler(policy: CompiledPolicy) {
+function createViewerRequestHandler(policy: CompiledPolicy) {
   return function viewerRequestHandler(event: Pick<CloudFrontFunctionsEvent, 'request'>): Request | Response {
     const request = event && event.request;
     try {

@@ -116,56 +116,32 @@ function canonicalScheme(scheme: string): string | null {
 }
 
 /**
- * A bracketed IPv6 literal (RFC 4291 §2.2): eight groups of one to four hex digits, or fewer around
- * a single `::`, the last two groups optionally written as a dotted IPv4 address. Case is folded;
- * browsers send the compressed form (RFC 5952), which this keeps as it is.
+ * A bracketed IPv6 literal as browsers serialize one (URL Standard, "IPv6 serializer"; RFC 4291
+ * §2.2): up to eight groups of one to four hex digits, fewer around a single `::`. A dotted IPv4
+ * tail is valid in a URL but never in a serialized origin, so it is refused. Case is folded.
  */
 function canonicalIpv6(literal: string): string | null {
   const inner = literal.slice(1, -1).toLowerCase();
-  if (inner.length < 2 || inner.length > 45) return null;
+  if (inner.length < 2 || inner.length > 39) return null;
   const gap = inner.indexOf('::');
   if (gap >= 0 && inner.indexOf('::', gap + 1) >= 0) return null;
-  const head = gap < 0 ? inner : inner.slice(0, gap);
-  const tail = gap < 0 ? '' : inner.slice(gap + 2);
-  const headGroups = ipv6Groups(head, tail === '' && gap < 0);
-  const tailGroups = ipv6Groups(tail, true);
-  if (headGroups < 0 || tailGroups < 0) return null;
-  const groups = headGroups + tailGroups;
-  return (gap < 0 ? groups === 8 : groups <= 7) ? '[' + inner + ']' : null;
+  const groups = gap < 0 ? ipv6Groups(inner) : ipv6Groups(inner.slice(0, gap)) + ipv6Groups(inner.slice(gap + 2));
+  return groups >= 0 && (gap < 0 ? groups === 8 : groups <= 7) ? '[' + inner + ']' : null;
 }
 
-/** How many 16-bit groups a run of `:`-separated groups stands for, or -1 when malformed. */
-function ipv6Groups(run: string, ipv4Allowed: boolean): number {
+/** How many groups a run of `:`-separated hex groups holds, or a negative number when malformed. */
+function ipv6Groups(run: string): number {
   if (run === '') return 0;
   const parts = run.split(':');
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i] as string;
-    if (ipv4Allowed && i === parts.length - 1 && part.indexOf('.') >= 0) {
-      return isIpv4(part) ? parts.length + 1 : -1;
-    }
-    if (part.length === 0 || part.length > 4) return -1;
+    if (part.length === 0 || part.length > 4) return -99;
     for (let j = 0; j < part.length; j++) {
       const code = part.charCodeAt(j);
-      if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102))) return -1;
+      if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102))) return -99;
     }
   }
   return parts.length;
-}
-
-/** A dotted-decimal IPv4 address, each of its four numbers 0..255 without leading zeros. */
-function isIpv4(text: string): boolean {
-  const parts = text.split('.');
-  if (parts.length !== 4) return false;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i] as string;
-    if (part.length === 0 || part.length > 3 || (part.length > 1 && part.charCodeAt(0) === 48)) return false;
-    for (let j = 0; j < part.length; j++) {
-      const code = part.charCodeAt(j);
-      if (code < 48 || code > 57) return false;
-    }
-    if (Number(part) > 255) return false;
-  }
-  return true;
 }
 
 /** 1..65535 in plain decimal, no sign, no leading zero. */

@@ -44,6 +44,14 @@ export const DEFAULT_POLICY: Omit<CorsPolicy, 'allowOrigins'> = {
   preflight: 'edge',
 };
 
+/**
+ * The compiled policy's property names, and the decisions' own. The CloudFront Function's build
+ * shortens them (esbuild `mangleProps`), since they appear in its 10 KB once per use; none of them
+ * may be a name CloudFront's event objects use (`headers`, `method`, `origin`, …).
+ */
+export const INTERNAL_PROPERTIES =
+  /^(anyOrigin|origins|wildcards|methods|headerNames|headerPrefixes|allowMethods|exposeHeaders|allowCredentials|maxAge|preflightAtEdge|requestMethod|requestHeaders|action)$/;
+
 /** A set of strings as a plain object, because CloudFront Functions has no `Set`. */
 export type Lookup = Record<string, 1>;
 
@@ -65,7 +73,7 @@ export interface CompiledPolicy {
   /** Allowed methods, case-sensitive as Fetch compares them. */
   methods: Lookup;
   /** Lower-case header names allowed exactly. */
-  headers: Lookup;
+  headerNames: Lookup;
   /** Lower-case prefixes from entries ending in `*`; `""` allows every header. */
   headerPrefixes: string[];
   /** Value of `Access-Control-Allow-Methods`. */
@@ -105,7 +113,7 @@ export function compilePolicy(policy: CorsPolicy): CompiledPolicy {
     origins: lookup(exact),
     wildcards: lookup(wildcards),
     methods: lookup(policy.allowMethods),
-    headers: lookup(exactHeaders),
+    headerNames: lookup(exactHeaders),
     headerPrefixes,
     allowMethods: policy.allowMethods.join(', '),
     exposeHeaders: policy.exposeHeaders.join(', '),
@@ -139,7 +147,7 @@ export function isListedOrigin(policy: CompiledPolicy, origin: string): boolean 
 
 /** Returns whether a lower-case header name is allowed in a preflight. */
 export function isAllowedHeader(policy: CompiledPolicy, name: string): boolean {
-  if (has(policy.headers, name)) return true;
+  if (has(policy.headerNames, name)) return true;
   for (let i = 0; i < policy.headerPrefixes.length; i++) {
     if (name.indexOf(policy.headerPrefixes[i] as string) === 0) return true;
   }
