@@ -4,6 +4,7 @@
  *
  * Exit codes: 0 done or nothing to do; 1 refused or failed; 2 bad arguments.
  */
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -217,7 +218,6 @@ async function writeWithRetry(
       output.out('--dry-run: nothing was written.');
       return 0;
     }
-    if (step.tag) await cloudfront.send(new TagResourceCommand({ Resource: arn, Tags: { Items: [step.tag] } }));
     try {
       await cloudfront.send(new UpdateDistributionCommand({ Id: id, IfMatch: read.ETag, DistributionConfig: step.plan.config }));
     } catch (error) {
@@ -230,8 +230,16 @@ async function writeWithRetry(
       }
       throw error;
     }
-    if (step.untag) await cloudfront.send(new UntagResourceCommand({ Resource: arn, TagKeys: { Items: [step.untag] } }));
     output.out(`updated ${id}; CloudFront deploys the change to its edge locations within minutes.`);
+    // The record is written only once the change it describes is made, and removed only after
+    // the change that uses it; failing either is worth a warning, not a failed command.
+    try {
+      if (step.tag) await cloudfront.send(new TagResourceCommand({ Resource: arn, Tags: { Items: [step.tag] } }));
+      if (step.untag) await cloudfront.send(new UntagResourceCommand({ Resource: arn, TagKeys: { Items: [step.untag] } }));
+    } catch (error) {
+      const what = step.tag ? `record what the behavior had before (${step.tag.Value}) in the tag ${step.tag.Key}` : `remove the tag ${step.untag}`;
+      output.err(`warning: could not ${what}: ${awsMessage(error)}`);
+    }
     return 0;
   }
 }
@@ -281,20 +289,22 @@ async function stackOutputs(stackName: string): Promise<Record<string, string>> 
 }
 
 /**
- * The tag that records what a behavior had before attach. Tag keys allow only letters, digits,
- * spaces and `_ . : / = + - @`, so the path pattern is base64url-encoded.
+ * The tag that records what a behavior had before attach. Tag keys are at most 128 characters of
+ * letters, digits, spaces and `_ . : / = + - @`, and a path pattern may be longer or hold `*`:
+ * the key names the behavior by a digest of its pattern.
  */
 export function tagKey(pathPattern: string | undefined): string {
-  return `cloudfront-cors:before:${Buffer.from(pathPattern ?? '*').toString('base64url')}`;
+  return `cloudfront-cors:before:${createHash('sha256').update(pathPattern ?? '*').digest('hex').slice(0, 32)}`;
 }
 
+/** A tag value (at most 256 characters, the same alphabet as keys; commas are not allowed). */
 export function encodePrevious(previous: PreviousSettings): string {
-  return `cache-policy=${previous.cachePolicyId} methods=${previous.allowedMethods.join('+')}`;
+  return `cache-policy=${previous.cachePolicyId} methods=${previous.allowedMethods.join('+')} origin-request-policy=${previous.originRequestPolicyId}`;
 }
 
 export function decodePrevious(value: string): PreviousSettings | undefined {
-  const match = /^cache-policy=(\S+) methods=([A-Z+]+)$/.exec(value);
-  return match ? { cachePolicyId: match[1]!, allowedMethods: match[2]!.split('+') } : undefined;
+  const match = /^cache-policy=(\S+) methods=([A-Z+]+) origin-request-policy=(\S+)$/.exec(value);
+  return match ? { cachePolicyId: match[1]!, allowedMethods: match[2]!.split('+'), originRequestPolicyId: match[3]! } : undefined;
 }
 
 /** AWS errors as a person can act on them. */

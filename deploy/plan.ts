@@ -29,6 +29,8 @@ export interface PreviousSettings {
   /** The cache policy it used, or `legacy` for ForwardedValues settings that cannot be restored. */
   cachePolicyId: string;
   allowedMethods: string[];
+  /** The origin request policy it used, or `none`. */
+  originRequestPolicyId: string;
 }
 
 export interface Change {
@@ -82,6 +84,22 @@ export function planAttach(
       };
     }
   }
+  // CloudFront does not mix CloudFront Functions and Lambda@Edge on a behavior's viewer events
+  // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-restrictions.html).
+  const otherKind = targets.viewerRequest.kind === 'function' ? 'Lambda@Edge function' : 'CloudFront Function';
+  const otherOnViewerResponse =
+    targets.viewerRequest.kind === 'function'
+      ? lambdaAssociations(behavior).find((a) => a.EventType === 'viewer-response')?.LambdaFunctionARN
+      : associations(behavior.FunctionAssociations).find((a) => a.EventType === 'viewer-response')?.FunctionARN;
+  if (otherOnViewerResponse !== undefined) {
+    const flavour = targets.viewerRequest.kind === 'function' ? 'lambda' : 'function';
+    return {
+      ok: false,
+      reason:
+        `${behaviorName(options.pathPattern)} runs the ${otherKind} ${otherOnViewerResponse} on viewer response, and CloudFront ` +
+        `does not mix CloudFront Functions and Lambda@Edge on a behavior's viewer events. Attach with --viewer-request ${flavour}.`,
+    };
+  }
   const viewerArn = targets.viewerRequest.arn;
   if (targets.viewerRequest.kind === 'function') {
     if (lambdaOnViewer) {
@@ -124,6 +142,7 @@ export function planAttach(
   const previous: PreviousSettings = {
     cachePolicyId: behavior.CachePolicyId ?? 'legacy',
     allowedMethods: behavior.AllowedMethods?.Items ?? ['GET', 'HEAD'],
+    originRequestPolicyId: behavior.OriginRequestPolicyId ?? 'none',
   };
   if (behavior.CachePolicyId !== targets.cachePolicyId) {
     const from = behavior.CachePolicyId ?? 'legacy cache settings (ForwardedValues, TTLs)';
@@ -188,6 +207,11 @@ export function planDetach(
   }
 
   const previous = options.previous;
+  if (previous !== undefined && (behavior.OriginRequestPolicyId ?? 'none') !== previous.originRequestPolicyId) {
+    changes.push({ what: 'origin request policy', from: behavior.OriginRequestPolicyId ?? NONE, to: previous.originRequestPolicyId === 'none' ? NONE : previous.originRequestPolicyId });
+    if (previous.originRequestPolicyId === 'none') delete behavior.OriginRequestPolicyId;
+    else behavior.OriginRequestPolicyId = previous.originRequestPolicyId;
+  }
   const usesOurCachePolicy = options.stackCachePolicyId === undefined || behavior.CachePolicyId === options.stackCachePolicyId;
   if (previous !== undefined && previous.cachePolicyId !== 'legacy' && usesOurCachePolicy && behavior.CachePolicyId !== previous.cachePolicyId) {
     changes.push({ what: 'cache policy', from: behavior.CachePolicyId ?? NONE, to: previous.cachePolicyId });

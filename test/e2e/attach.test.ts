@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   GetDistributionCommand,
+  InvalidArgument,
   NoSuchDistribution,
   PreconditionFailed,
   TagResourceCommand,
@@ -143,15 +144,41 @@ describe('cloudfront-cors attach', () => {
 
   it('replaces its own older version and its other viewer-request flavour without --force', async () => {
     const state = distribution();
-    await run('attach', ...WITH_STACK, '--viewer-request', 'lambda');
+    expect((await run('attach', ...WITH_STACK, '--path-pattern', '/api/*', '--viewer-request', 'lambda')).code).toBe(0);
     cloudformation.on(DescribeStacksCommand).resolves({
       Stacks: [{ StackName: 'cors', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: Object.entries({ ...STACK_OUTPUTS, OriginResponseLambdaVersionArn: ORIGIN_LAMBDA_ARN.replace(/:3$/, ':4') }).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
     });
-    const result = await run('attach', ...WITH_STACK);
+    const result = await run('attach', ...WITH_STACK, '--path-pattern', '/api/*');
     expect(result.code).toBe(0);
-    const after = behavior(state.config);
-    expect(after.LambdaFunctionAssociations?.Items).toEqual([{ EventType: 'origin-response', LambdaFunctionARN: ORIGIN_LAMBDA_ARN.replace(/:3$/, ':4'), IncludeBody: false }]);
-    expect(after.FunctionAssociations?.Items).toContainEqual({ EventType: 'viewer-request', FunctionARN: FUNCTION_ARN });
+    const after = behavior(state.config, '/api/*');
+    expect(after.LambdaFunctionAssociations?.Items).toEqual([
+      { LambdaFunctionARN: 'arn:aws:lambda:us-east-1:123456789012:function:api-auth:12', EventType: 'origin-request', IncludeBody: false },
+      { EventType: 'origin-response', LambdaFunctionARN: ORIGIN_LAMBDA_ARN.replace(/:3$/, ':4'), IncludeBody: false },
+    ]);
+    expect(after.FunctionAssociations?.Items).toEqual([{ EventType: 'viewer-request', FunctionARN: FUNCTION_ARN }]);
+  });
+
+  it('refuses to put a Lambda@Edge viewer request beside a CloudFront Function on viewer response', async () => {
+    distribution();
+    const result = await run('attach', ...WITH_STACK, '--viewer-request', 'lambda');
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('runs the CloudFront Function arn:aws:cloudfront::123456789012:function/security-headers on viewer response');
+    expect(result.err).toContain('--viewer-request function');
+    expect(updates()).toHaveLength(0);
+  });
+
+  it('records what the behavior had only once the update is made', async () => {
+    const state = distribution();
+    cloudfront.on(UpdateDistributionCommand).rejects(new InvalidArgument({ message: 'The parameter CachePolicyId is invalid.', $metadata: { httpStatusCode: 400 } }));
+    const result = await run('attach', ...WITH_STACK);
+    expect(result.code).toBe(1);
+    expect(state.tags.size).toBe(0);
+  });
+
+  it('names a behavior with a long path pattern in a valid tag key', async () => {
+    const key = tagKey(`/${'very-long-segment/'.repeat(20)}*`);
+    expect(key.length).toBeLessThanOrEqual(128);
+    expect(key).toMatch(/^[\w.:/=+\-@ ]+$/);
   });
 
   it('reads again and retries once when the distribution changed under it (412)', async () => {
@@ -221,7 +248,7 @@ describe('cloudfront-cors detach', () => {
     const state = distribution();
     const original = structuredClone(state.config);
     await run('attach', ...WITH_STACK);
-    expect(state.tags.get(tagKey(undefined))).toBe('cache-policy=658327ea-f89d-4fab-a63d-7e88639e58f6 methods=HEAD+GET');
+    expect(state.tags.get(tagKey(undefined))).toBe('cache-policy=658327ea-f89d-4fab-a63d-7e88639e58f6 methods=HEAD+GET origin-request-policy=none');
 
     const result = await run('detach', '--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors');
 
@@ -233,6 +260,15 @@ describe('cloudfront-cors detach', () => {
     expect(after.LambdaFunctionAssociations?.Items).toEqual([]);
     expect(state.tags.size).toBe(0);
     expect((await run('detach', '--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors')).out).toContain('nothing to do');
+  });
+
+  it('puts back the origin request policy that preflight "origin" brought', async () => {
+    const state = distribution();
+    const policy = ['--config', join(ROOT, 'test', 'policies', 'origin-preflight.json'), '--origin-request-policy-id', '88a5eaf4-2fd4-4709-b370-b4c650ea3fcf'];
+    expect((await run('attach', '--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors', ...policy)).code).toBe(0);
+    expect(behavior(state.config).OriginRequestPolicyId).toBe('88a5eaf4-2fd4-4709-b370-b4c650ea3fcf');
+    expect((await run('detach', '--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors')).code).toBe(0);
+    expect(behavior(state.config)).not.toHaveProperty('OriginRequestPolicyId');
   });
 
   it('leaves functions it did not attach', async () => {
