@@ -1,10 +1,12 @@
 /**
  * The deployable template (`dist/template.yaml`): `template.yaml` with the built CloudFront Function
  * inlined (CloudFormation takes that code inline only), code paths relative to `dist/`, and the
- * policy's preflight mode and methods as parameter defaults. Written by every full build, so the
- * code deployed is always the code just built and tested.
+ * policy's preflight mode and methods written in where the source refers to the `Preflight` and
+ * `AllowedMethods` parameters. Literals, not parameter defaults: `sam deploy --guided` saves every
+ * parameter's value in samconfig.toml, and a saved value would outlive a change to the policy.
+ * Written by every full build, so the code deployed is always the code just built and tested.
  */
-import { Scalar, parse, parseDocument, type Tags } from 'yaml';
+import { Scalar, isScalar, parse, parseDocument, visit, type Tags } from 'yaml';
 import type { CorsPolicy } from '../functions/core/policy.ts';
 import { cloudFrontAllowedMethods } from './cloudfront-methods.ts';
 
@@ -22,13 +24,23 @@ export function deployableTemplate(source: string, functionCode: string, policy:
   code.type = Scalar.BLOCK_LITERAL;
   doc.setIn(FUNCTION_CODE_PATH, code);
 
-  doc.setIn(['Parameters', 'TemplateSource', 'Default'], 'npm run build');
-  doc.setIn(['Parameters', 'Preflight', 'Default'], policy.preflight);
-  doc.setIn(['Parameters', 'AllowedMethods', 'Default'], cloudFrontAllowedMethods(policy.allowMethods).join(','));
+  const literals: Record<string, unknown> = {
+    Preflight: policy.preflight,
+    AllowedMethods: cloudFrontAllowedMethods(policy.allowMethods),
+  };
+  visit(doc, {
+    Scalar(_, node) {
+      if (node.tag === '!Ref' && typeof node.value === 'string' && node.value in literals) return doc.createNode(literals[node.value]);
+      return undefined;
+    },
+  });
+  // The guard that keeps template.yaml itself from deploying, and the parameters now written in.
+  for (const name of ['TemplateSource', ...Object.keys(literals)]) doc.deleteIn(['Parameters', name]);
 
   // The template moves into dist/, so code paths lose their `dist/` prefix.
   const resources = doc.get('Resources', true) as { items: Array<{ key: unknown }> } | undefined;
   for (const { key } of resources?.items ?? []) {
+    if (!isScalar(key)) continue;
     const path = ['Resources', String(key), 'Properties', 'CodeUri'];
     const uri = doc.getIn(path);
     if (typeof uri === 'string' && uri.startsWith('dist/')) doc.setIn(path, uri.slice('dist/'.length));

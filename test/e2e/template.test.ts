@@ -119,10 +119,10 @@ describe('template.yaml', () => {
     });
   });
 
-  it('cannot be deployed itself: only the built template satisfies TemplateSource', () => {
+  it('cannot be deployed itself: TemplateSource has no value, and only the built template drops it', () => {
     expect(template.Parameters['TemplateSource']).toMatchObject({ AllowedValues: ['npm run build'] });
     expect(template.Parameters['TemplateSource']!.Default).toBeUndefined();
-    expect(deployable.Parameters['TemplateSource']!.Default).toBe('npm run build');
+    expect(deployable.Parameters).not.toHaveProperty('TemplateSource');
   });
 
   it('deploys exactly the CloudFront Function the build made, byte for byte', () => {
@@ -135,13 +135,17 @@ describe('template.yaml', () => {
     expect(deployable.Resources['OriginResponseLambda']!.Properties['CodeUri']).toBe('lambda-edge/origin-response');
   });
 
-  it('takes the preflight mode and methods from the policy', async () => {
-    expect(deployable.Parameters['Preflight']!.Default).toBe('edge');
-    expect(deployable.Parameters['AllowedMethods']!.Default).toBe('GET,HEAD,OPTIONS,PUT,POST,PATCH,DELETE');
+  it('writes the policy\'s preflight mode and methods in, not as parameters samconfig.toml would freeze', async () => {
+    const conditions = (t: Template) => (t as unknown as { Conditions: Record<string, unknown> }).Conditions;
+    const methods = (t: Template) => t.Resources['Distribution']!.Properties['DistributionConfig'].DefaultCacheBehavior.AllowedMethods;
+    expect(deployable.Parameters).not.toHaveProperty('Preflight');
+    expect(deployable.Parameters).not.toHaveProperty('AllowedMethods');
+    expect(conditions(deployable)['PreflightAtOrigin']).toEqual({ 'Fn::Equals': ['edge', 'origin'] });
+    expect(methods(deployable)).toEqual(['GET', 'HEAD', 'OPTIONS', 'PUT', 'POST', 'PATCH', 'DELETE']);
     const readOnly = await builtArtifacts({ allowOrigins: ['https://a.example.com'], preflight: 'origin' });
     const other = parseTemplate(readFileSync(join(readOnly.dist, 'template.yaml'), 'utf8')) as Template;
-    expect(other.Parameters['Preflight']!.Default).toBe('origin');
-    expect(other.Parameters['AllowedMethods']!.Default).toBe('GET,HEAD,OPTIONS');
+    expect(conditions(other)['PreflightAtOrigin']).toEqual({ 'Fn::Equals': ['origin', 'origin'] });
+    expect(methods(other)).toEqual(['GET', 'HEAD', 'OPTIONS']);
   });
 
   it('differs from template.yaml only where the build fills it in', () => {
@@ -151,7 +155,11 @@ describe('template.yaml', () => {
       filled.Resources[id]!.Properties['CodeUri'] = original.Resources[id]!.Properties['CodeUri'];
     }
     filled.Resources['ViewerRequestFunction']!.Properties['FunctionCode'] = original.Resources['ViewerRequestFunction']!.Properties['FunctionCode'];
-    for (const name of ['TemplateSource', 'Preflight', 'AllowedMethods']) filled.Parameters[name] = original.Parameters[name]!;
+    const behavior = (t: Template) => t.Resources['Distribution']!.Properties['DistributionConfig'].DefaultCacheBehavior;
+    behavior(filled).AllowedMethods = behavior(original).AllowedMethods;
+    const conditions = (t: Template) => (t as unknown as { Conditions: Record<string, unknown> }).Conditions;
+    conditions(filled)['PreflightAtOrigin'] = conditions(original)['PreflightAtOrigin'];
+    filled.Parameters = original.Parameters;
     expect(filled).toEqual(original);
   });
 });
