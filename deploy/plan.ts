@@ -150,6 +150,15 @@ export function planAttach(
     changes.push({ what: 'cache policy', from, to: targets.cachePolicyId });
   }
 
+  if (targets.originRequestPolicyId !== undefined && behavior.AllowedMethods?.CachedMethods?.Items?.includes('OPTIONS')) {
+    return {
+      ok: false,
+      reason:
+        `${behaviorName(options.pathPattern)} caches OPTIONS answers; with preflight "origin" the cache key does not include ` +
+        `the preflight headers, so one preflight's answer would be served to another. Remove OPTIONS from its cached ` +
+        `methods, or use preflight "edge".`,
+    };
+  }
   if (targets.originRequestPolicyId !== undefined && behavior.OriginRequestPolicyId !== targets.originRequestPolicyId) {
     if (behavior.OriginRequestPolicyId !== undefined && !options.force) {
       return {

@@ -48,8 +48,17 @@ export interface Edge {
   /** The cache, by key; tests and the cache figures read its size. */
   cache: Map<string, Stored>;
   /** Answers one request; the server calls it, and so can a script without a socket. */
-  handle(request: EdgeRequest): Promise<Stored & { cache: 'Hit' | 'Miss' | 'Edge' }>;
+  handle(request: EdgeRequest): Promise<Stored & { cache: CacheMark }>;
 }
+
+/** How an answer was made, and what CloudFront's X-Cache header says for it. */
+type CacheMark = 'Hit' | 'Miss' | 'FunctionEdge' | 'LambdaEdge';
+const X_CACHE: Record<CacheMark, string> = {
+  Hit: 'Hit',
+  Miss: 'Miss',
+  FunctionEdge: 'FunctionGeneratedResponse',
+  LambdaEdge: 'LambdaGeneratedResponse',
+};
 
 /** A viewer's request, as the edge receives it. */
 export interface EdgeRequest {
@@ -61,7 +70,10 @@ export interface EdgeRequest {
   clientIp?: string;
 }
 
-/** Methods CloudFront caches (the template's CachedMethods). */
+/**
+ * Methods answered from the cache (the template's CachedMethods). Only GET answers are stored: a
+ * HEAD answer has no body to serve a later GET, and a HEAD is answered from a stored GET.
+ */
 const CACHED_METHODS = ['GET', 'HEAD'];
 
 /** Headers CloudFront sends the origin whatever the policies say, for a body to make sense. */
@@ -82,7 +94,7 @@ export function createEdge(options: EdgeOptions): Edge {
   const cache = new Map<string, Stored>();
   let requestNumber = 0;
 
-  async function handle(incoming: EdgeRequest): Promise<Stored & { cache: 'Hit' | 'Miss' | 'Edge' }> {
+  async function handle(incoming: EdgeRequest): Promise<Stored & { cache: CacheMark }> {
     const requestId = `local-${++requestNumber}`;
     const [uri = '/', querystring = ''] = splitOnce(incoming.url, '?');
     let request: CloudFrontRequest = {
@@ -98,7 +110,7 @@ export function createEdge(options: EdgeOptions): Edge {
         viewer === 'lambda-edge'
           ? await handlers.viewerRequestLambda(lambdaViewerEvent(request, domain, requestId))
           : fromFunctionResult(handlers.viewerRequestFunction(functionViewerEvent(request, domain, requestId)), request);
-      if (answer && 'status' in answer) return { ...fromResult(answer), cache: 'Edge' };
+      if (answer && 'status' in answer) return { ...fromResult(answer), cache: viewer === 'lambda-edge' ? 'LambdaEdge' : 'FunctionEdge' };
       if (answer) request = answer as CloudFrontRequest;
     }
 
@@ -135,7 +147,7 @@ export function createEdge(options: EdgeOptions): Edge {
         };
       }
     }
-    if (cacheable) cache.set(key, stored);
+    if (request.method === 'GET' && storable(stored)) cache.set(key, stored);
     return { ...stored, cache: 'Miss' };
   }
 
@@ -158,13 +170,22 @@ export function createEdge(options: EdgeOptions): Edge {
       clientIp: req.socket.remoteAddress ?? '127.0.0.1',
     });
     const out: Array<[string, string]> = answer.headers.filter(([name]) => !['content-length', 'transfer-encoding', 'connection'].includes(name.toLowerCase()));
-    out.push(['X-Cache', answer.cache === 'Edge' ? 'FunctionGeneratedResponse from cloudfront' : `${answer.cache} from cloudfront`]);
+    out.push(['X-Cache', `${X_CACHE[answer.cache]} from cloudfront`]);
     out.push(['Via', '1.1 local-edge.cloudfront.net (CloudFront)']);
     res.writeHead(answer.status, answer.statusText, out.flat());
     res.end(req.method === 'HEAD' ? undefined : answer.body);
   }
 
   return { server, cache, handle };
+}
+
+/** Whether CloudFront would keep an answer: not when the origin said no-store or private. */
+function storable(answer: Stored): boolean {
+  const cacheControl = answer.headers
+    .filter(([name]) => name.toLowerCase() === 'cache-control')
+    .map(([, value]) => value.toLowerCase())
+    .join(',');
+  return !/\b(no-store|private)\b/.test(cacheControl);
 }
 
 function lambdaViewerEvent(request: CloudFrontRequest, domain: string, requestId: string): CloudFrontRequestEvent {

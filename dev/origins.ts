@@ -40,7 +40,7 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-const STATUS_TEXT: Record<number, string> = { 200: 'OK', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed' };
+const STATUS_TEXT: Record<number, string> = { 200: 'OK', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed' };
 
 /**
  * A folder served like an S3 bucket with the CORS rule `AllowedOrigin: *`, `AllowedMethods: GET, HEAD,
@@ -52,7 +52,12 @@ export function s3Folder(root: string): RecordingOrigin {
   const requests: OriginRequest[] = [];
   const origin = async (request: OriginRequest): Promise<OriginResponse> => {
     requests.push(request);
-    const key = decodeURIComponent(request.url.split('?')[0] ?? '/');
+    let key: string;
+    try {
+      key = decodeURIComponent(request.url.split('?')[0] ?? '/');
+    } catch {
+      return s3Error(400, 'InvalidURI', 'Could not parse the specified URI.');
+    }
     const cors = s3Cors(request);
     if (request.method === 'OPTIONS') {
       return cors === null ? s3Error(403, 'AccessForbidden', 'CORSResponse: This CORS request is not allowed.') : respond(200, cors, Buffer.alloc(0));
@@ -142,8 +147,11 @@ export function urlOrigin(base: string): RecordingOrigin {
       body: request.method === 'GET' || request.method === 'HEAD' ? undefined : request.body,
       redirect: 'manual',
     });
+    // fetch decodes a compressed body, so the headers describing the encoded one no longer apply.
     const out: Array<[string, string]> = [];
-    response.headers.forEach((value, name) => out.push([name, value]));
+    response.headers.forEach((value, name) => {
+      if (name !== 'content-encoding' && name !== 'content-length') out.push([name, value]);
+    });
     return { status: response.status, statusText: response.statusText, headers: out, body: Buffer.from(await response.arrayBuffer()) };
   };
   return Object.assign(origin, { requests });

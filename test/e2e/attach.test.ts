@@ -271,6 +271,20 @@ describe('cloudfront-cors detach', () => {
     expect(behavior(state.config)).not.toHaveProperty('OriginRequestPolicyId');
   });
 
+  it('refuses preflight "origin" on a behavior that caches OPTIONS answers', async () => {
+    const state = distribution();
+    state.config.DefaultCacheBehavior!.AllowedMethods = {
+      Quantity: 3,
+      Items: ['GET', 'HEAD', 'OPTIONS'],
+      CachedMethods: { Quantity: 3, Items: ['GET', 'HEAD', 'OPTIONS'] },
+    };
+    const policy = ['--config', join(ROOT, 'test', 'policies', 'origin-preflight.json'), '--origin-request-policy-id', '88a5eaf4-2fd4-4709-b370-b4c650ea3fcf'];
+    const result = await run('attach', '--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors', ...policy);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('caches OPTIONS answers');
+    expect(updates()).toHaveLength(0);
+  });
+
   it('leaves functions it did not attach', async () => {
     const state = distribution();
     const result = await run('detach', '--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors', '--path-pattern', '/legacy/*');

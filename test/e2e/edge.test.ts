@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDev, type DevServer } from '../../dev/server.ts';
 import { testPolicy } from '../support/artifacts.ts';
@@ -39,6 +40,41 @@ describe('the local edge', () => {
     expect(answer.status).toBe(204);
     expect(answer.headers.get('x-cache')).toBe('FunctionGeneratedResponse from cloudfront');
     expect(dev.origin.requests).toEqual([]);
+  });
+
+  it('answers a HEAD from a stored GET, and never stores a HEAD\'s empty body for a later GET', async () => {
+    dev = await startDev({ policy: testPolicy('example'), port: 0, demoPort: 0 });
+    const head = await get(`${dev.edgeUrl}/demo.json`, { origin: 'https://app.example.com' }, { method: 'HEAD' });
+    const first = await get(`${dev.edgeUrl}/demo.json`, { origin: 'https://app.example.com' });
+    const again = await get(`${dev.edgeUrl}/demo.json`, { origin: 'https://app.example.com' }, { method: 'HEAD' });
+    expect([head, first, again].map((r) => r.headers.get('x-cache'))).toEqual(['Miss from cloudfront', 'Miss from cloudfront', 'Hit from cloudfront']);
+    expect(await first.text()).toContain('Hello from the origin');
+  });
+
+  it('does not keep an answer the origin marked no-store', async () => {
+    upstream = createServer((_, res) => res.writeHead(200, { 'cache-control': 'no-store' }).end('fresh'));
+    await new Promise<void>((done) => upstream!.listen(0, '127.0.0.1', done));
+    dev = await startDev({ policy: testPolicy('example'), origin: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, port: 0, demoPort: 0 });
+    await get(`${dev.edgeUrl}/session`);
+    expect((await get(`${dev.edgeUrl}/session`)).headers.get('x-cache')).toBe('Miss from cloudfront');
+  });
+
+  it('marks a preflight answered by the Lambda@Edge viewer request as Lambda-generated', async () => {
+    dev = await startDev({ policy: testPolicy('example'), viewer: 'lambda-edge', port: 0, demoPort: 0 });
+    const answer = await get(`${dev.edgeUrl}/x`, { origin: 'https://app.example.com', 'access-control-request-method': 'PUT' }, { method: 'OPTIONS' });
+    expect(answer.headers.get('x-cache')).toBe('LambdaGeneratedResponse from cloudfront');
+  });
+
+  it('passes on a compressed answer from a URL origin readable', async () => {
+    upstream = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).end(gzipSync('compressed at the origin')));
+    await new Promise<void>((done) => upstream!.listen(0, '127.0.0.1', done));
+    dev = await startDev({ policy: testPolicy('example'), origin: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, port: 0, demoPort: 0 });
+    expect(await (await get(`${dev.edgeUrl}/text`)).text()).toBe('compressed at the origin');
+  });
+
+  it('answers a malformed percent-escape in the path with 400, as S3 does', async () => {
+    dev = await startDev({ policy: testPolicy('example'), port: 0, demoPort: 0 });
+    expect((await get(`${dev.edgeUrl}/%E0%A4%A.json`)).status).toBe(400);
   });
 
   it('fronts any URL, forwarding only the canonical Origin the cache policy names', async () => {
