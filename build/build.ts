@@ -123,7 +123,10 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
     const over = artifacts.filter((artifact) => artifact.size > artifact.limit);
     if (over.length > 0) {
       const names = over.map((a) => `${a.name} (${a.size} bytes ${a.measure === 'zipped' ? 'zipped ' : ''}> ${a.limit})`);
-      throw new BuildError(`over CloudFront's size limit: ${names.join(', ')}; shorten the policy`, artifacts);
+      const way = over.some((a) => a.name.startsWith('cloudfront-functions'))
+        ? 'cover origins with wildcards, or deploy the Lambda@Edge viewer request instead (npm run build -- --only lambda-edge)'
+        : 'shorten the policy';
+      throw new BuildError(`over CloudFront's size limit: ${names.join(', ')}; ${way}`, artifacts);
     }
     await writeFile(join(staging, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     // Never a template that would deploy two policies at once.

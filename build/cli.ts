@@ -54,7 +54,7 @@ async function run(config: string | undefined, outDir: string | undefined, only:
     if (template) console.log(`deployable template: ${out}/template.yaml (npm run deploy)`);
     if (stale !== null) {
       console.warn(
-        `warning: ${out}/${stale} was built from another policy, so ${out}/template.yaml was not written: ` +
+        `warning: ${out}/${stale} was built from another policy (or one not recorded), so ${out}/template.yaml was not written: ` +
           `the two runtimes would disagree. Run npm run build without --only to rebuild both.`,
       );
     }

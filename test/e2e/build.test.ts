@@ -90,7 +90,7 @@ describe('npm run build', () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/cloudfront-functions\/viewer-request\.js\s+[\d,]+ B\s+10,240 B\s+[\d.]+%\s+OVER LIMIT/);
-    expect(result.stderr).toMatch(/over CloudFront's size limit: cloudfront-functions\/viewer-request\.js \(\d+ bytes > 10240\)/);
+    expect(result.stderr).toMatch(/over CloudFront's size limit: cloudfront-functions\/viewer-request\.js \(\d+ bytes > 10240\); cover origins with wildcards, or deploy the Lambda@Edge viewer request instead/);
     expect(snapshot(out)).toEqual(before);
     expect(readdirSync(join(out, '..')).filter((name) => name.includes('staging'))).toEqual([]);
   });
