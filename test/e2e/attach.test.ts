@@ -110,13 +110,29 @@ describe('cloudfront-cors attach', () => {
     expect(cloudfront.commandCalls(TagResourceCommand)).toHaveLength(0);
   });
 
-  it('refuses to replace a viewer-request function it did not create, naming it', async () => {
+  it.each([
+    [
+      'to replace a viewer-request function it did not create, naming it',
+      ['--path-pattern', '/legacy/*'],
+      ['already runs the CloudFront Function arn:aws:cloudfront::123456789012:function/url-rewrite on viewer request', '--force'],
+    ],
+    [
+      'to put a Lambda@Edge viewer request beside a CloudFront Function on viewer response',
+      ['--viewer-request', 'lambda'],
+      ['runs the CloudFront Function arn:aws:cloudfront::123456789012:function/security-headers on viewer response', '--viewer-request function'],
+    ],
+    [
+      'a --path-pattern no behavior has, naming the ones there are',
+      ['--path-pattern', '/img/*'],
+      ['no cache behavior for "/img/*" (it has: "/api/*", "/legacy/*")'],
+    ],
+  ])('refuses %s, and writes nothing', async (_, args, messages) => {
     distribution();
-    const result = await run('attach', ...WITH_STACK, '--path-pattern', '/legacy/*');
+    const result = await run('attach', ...WITH_STACK, ...args);
     expect(result.code).toBe(1);
-    expect(result.err).toContain('already runs the CloudFront Function arn:aws:cloudfront::123456789012:function/url-rewrite on viewer request');
-    expect(result.err).toContain('--force');
+    for (const message of messages) expect(result.err).toContain(message);
     expect(updates()).toHaveLength(0);
+    expect(cloudfront.commandCalls(TagResourceCommand)).toHaveLength(0);
   });
 
   it('replaces it with --force, and trades legacy cache settings for the cache policy', async () => {
@@ -158,15 +174,6 @@ describe('cloudfront-cors attach', () => {
     expect(after.FunctionAssociations?.Items).toEqual([{ EventType: 'viewer-request', FunctionARN: FUNCTION_ARN }]);
   });
 
-  it('refuses to put a Lambda@Edge viewer request beside a CloudFront Function on viewer response', async () => {
-    distribution();
-    const result = await run('attach', ...WITH_STACK, '--viewer-request', 'lambda');
-    expect(result.code).toBe(1);
-    expect(result.err).toContain('runs the CloudFront Function arn:aws:cloudfront::123456789012:function/security-headers on viewer response');
-    expect(result.err).toContain('--viewer-request function');
-    expect(updates()).toHaveLength(0);
-  });
-
   it('records what the behavior had only once the update is made', async () => {
     const state = distribution();
     cloudfront.on(UpdateDistributionCommand).rejects(new InvalidArgument({ message: 'The parameter CachePolicyId is invalid.', $metadata: { httpStatusCode: 400 } }));
@@ -206,13 +213,6 @@ describe('cloudfront-cors attach', () => {
     expect(result.code).toBe(1);
     expect(result.err).toContain('changed again while this ran (412 twice); nothing was written');
     expect(updates()).toHaveLength(2);
-  });
-
-  it('names the behaviors there are when --path-pattern matches none', async () => {
-    distribution();
-    const result = await run('attach', ...WITH_STACK, '--path-pattern', '/img/*');
-    expect(result.code).toBe(1);
-    expect(result.err).toContain('no cache behavior for "/img/*" (it has: "/api/*", "/legacy/*")');
   });
 
   it('says what AWS said when the distribution does not exist', async () => {
