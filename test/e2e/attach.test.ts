@@ -174,6 +174,20 @@ describe('cloudfront-cors attach', () => {
     expect(after.FunctionAssociations?.Items).toEqual([{ EventType: 'viewer-request', FunctionARN: FUNCTION_ARN }]);
   });
 
+  it('refuses preflight "origin" on a behavior that caches OPTIONS answers', async () => {
+    const state = distribution();
+    state.config.DefaultCacheBehavior!.AllowedMethods = {
+      Quantity: 3,
+      Items: ['GET', 'HEAD', 'OPTIONS'],
+      CachedMethods: { Quantity: 3, Items: ['GET', 'HEAD', 'OPTIONS'] },
+    };
+    const policy = ['--config', join(ROOT, 'test', 'policies', 'origin-preflight.json'), '--origin-request-policy-id', '88a5eaf4-2fd4-4709-b370-b4c650ea3fcf'];
+    const result = await run('attach', '--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors', ...policy);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('caches OPTIONS answers');
+    expect(updates()).toHaveLength(0);
+  });
+
   it('records what the behavior had only once the update is made', async () => {
     const state = distribution();
     cloudfront.on(UpdateDistributionCommand).rejects(new InvalidArgument({ message: 'The parameter CachePolicyId is invalid.', $metadata: { httpStatusCode: 400 } }));
@@ -269,20 +283,6 @@ describe('cloudfront-cors detach', () => {
     expect(behavior(state.config).OriginRequestPolicyId).toBe('88a5eaf4-2fd4-4709-b370-b4c650ea3fcf');
     expect((await run('detach', '--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors')).code).toBe(0);
     expect(behavior(state.config)).not.toHaveProperty('OriginRequestPolicyId');
-  });
-
-  it('refuses preflight "origin" on a behavior that caches OPTIONS answers', async () => {
-    const state = distribution();
-    state.config.DefaultCacheBehavior!.AllowedMethods = {
-      Quantity: 3,
-      Items: ['GET', 'HEAD', 'OPTIONS'],
-      CachedMethods: { Quantity: 3, Items: ['GET', 'HEAD', 'OPTIONS'] },
-    };
-    const policy = ['--config', join(ROOT, 'test', 'policies', 'origin-preflight.json'), '--origin-request-policy-id', '88a5eaf4-2fd4-4709-b370-b4c650ea3fcf'];
-    const result = await run('attach', '--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors', ...policy);
-    expect(result.code).toBe(1);
-    expect(result.err).toContain('caches OPTIONS answers');
-    expect(updates()).toHaveLength(0);
   });
 
   it('leaves functions it did not attach', async () => {
