@@ -11,6 +11,7 @@ import { ROOT, build } from '../build/build.ts';
 import { createEdge, type Edge } from '../dev/edge.ts';
 import { loadHandlers, type EdgeHandlers } from '../dev/handlers.ts';
 import { s3Folder } from '../dev/origins.ts';
+import { templateHeaders } from '../dev/server.ts';
 
 const REQUESTS = 10_000;
 const ALLOWED = ['https://app.example.com', 'https://pr-1.preview.example.com', 'https://pr-2.preview.example.com'];
@@ -53,12 +54,14 @@ const traffic = Array.from({ length: REQUESTS }, () => (next() < 0.05 ? ALLOWED[
 const allowedSeen = new Set(traffic.filter((origin) => ALLOWED.includes(origin))).size;
 const distinct = new Set(traffic).size;
 
-const withFunctions = await entriesFor(createEdge({ handlers, origin: s3Folder(bucket) }), traffic);
+const keyHeaders = templateHeaders().cacheKey;
+const withFunctions = await entriesFor(createEdge({ handlers, origin: s3Folder(bucket), keyHeaders }), traffic);
 // Origin in the key, but nothing canonicalizing it: what keying on Origin alone costs.
 const keyOnly = await entriesFor(
   createEdge({
     handlers: { ...handlers, viewerRequestFunction: (event) => event.request },
     origin: s3Folder(bucket),
+    keyHeaders,
   }),
   traffic,
 );

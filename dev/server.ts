@@ -59,19 +59,15 @@ export async function startDev(options: DevOptions = {}): Promise<DevServer> {
   writeFileSync(join(work, 'cors.config.json'), JSON.stringify({ ...policy, allowOrigins: withDemo }));
   await build({ config: join(work, 'cors.config.json'), outDir: join(work, 'dist') });
 
-  const template = parseTemplate(readFileSync(join(ROOT, 'template.yaml'), 'utf8')) as unknown as TemplateShape;
-  const keyHeaders = template.Resources.CachePolicy.Properties.CachePolicyConfig.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.Headers;
-  const preflightAtOrigin = (policy as { preflight?: string }).preflight === 'origin';
-  const forwardHeaders = preflightAtOrigin
-    ? template.Resources.PreflightOriginRequestPolicy.Properties.OriginRequestPolicyConfig.HeadersConfig.Headers
-    : [];
+  const headers = templateHeaders();
+  const forwardHeaders = (policy as { preflight?: string }).preflight === 'origin' ? headers.preflight : [];
 
   const origin = options.origin ? urlOrigin(options.origin) : s3Folder(resolve(options.bucket ?? join(ROOT, 'dev', 'demo-bucket')));
   const edge = createEdge({
     handlers: options.noFunctions ? null : await loadHandlers(join(work, 'dist')),
     viewer: options.viewer ?? 'cloudfront-functions',
     origin,
-    keyHeaders,
+    keyHeaders: headers.cacheKey,
     forwardHeaders,
   });
   await listen(edge.server, options.port ?? 8080);
@@ -92,6 +88,18 @@ export async function startDev(options: DevOptions = {}): Promise<DevServer> {
     demoUrls: [`${demoOrigins[0]}/`, `${demoOrigins[1]}/`],
     origin,
     close: () => Promise.all([close(edge.server), close(demo)]).then(() => undefined),
+  };
+}
+
+/**
+ * The headers template.yaml's policies name: those in the cache key, and those the origin request
+ * policy forwards for preflight "origin". The local edge keys and forwards exactly these.
+ */
+export function templateHeaders(): { cacheKey: string[]; preflight: string[] } {
+  const template = parseTemplate(readFileSync(join(ROOT, 'template.yaml'), 'utf8')) as unknown as TemplateShape;
+  return {
+    cacheKey: template.Resources.CachePolicy.Properties.CachePolicyConfig.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.Headers,
+    preflight: template.Resources.PreflightOriginRequestPolicy.Properties.OriginRequestPolicyConfig.HeadersConfig.Headers,
   };
 }
 

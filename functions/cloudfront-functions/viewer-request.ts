@@ -8,7 +8,7 @@
  * `function handler(event)` CloudFront calls. Syntax stays within ES5.1 plus what the runtime adds; esbuild lowers or refuses the rest.
  */
 import type { CloudFrontFunctionsEvent } from 'aws-lambda';
-import { STATUS_TEXT, viewerRequest, type HeaderList } from '../core/cors.ts';
+import { STATUS_TEXT, readCorsRequest, viewerRequest, type HeaderList } from '../core/cors.ts';
 import type { CompiledPolicy } from '../core/policy.ts';
 
 type Headers = CloudFrontFunctionsEvent['request']['headers'];
@@ -22,13 +22,7 @@ function createViewerRequestHandler(policy: CompiledPolicy) {
     try {
       if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event: event }));
       const headers = request.headers;
-      const decision = viewerRequest(policy, {
-        method: typeof request.method === 'string' ? request.method : '',
-        host: headerValues(headers, 'host'),
-        origin: headerValues(headers, 'origin'),
-        requestMethod: headerValues(headers, 'access-control-request-method'),
-        requestHeaders: headerValues(headers, 'access-control-request-headers'),
-      });
+      const decision = viewerRequest(policy, readCorsRequest(request.method, (name) => headerValues(headers, name)));
       if (decision.action === 'forward') headers['origin'] = { value: decision.origin };
       if (decision.action !== 'respond') return request;
       return {

@@ -54,10 +54,10 @@ const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Re
  */
 export function viewerRequest(policy: CompiledPolicy, request: CorsRequest): ViewerAction {
   if (request.origin.length === 0) return { action: 'continue' };
-  const origin = request.origin.length === 1 ? listedOrCanonical(policy, request.origin[0] as string) : null;
+  const origin = requestOrigin(policy, request);
   if (origin !== null && isSameOrigin(origin, request.host)) return { action: 'continue' };
 
-  const allowed = origin !== null && (policy.anyOrigin || isListedOrigin(policy, origin));
+  const allowed = isAllowed(policy, origin);
   if (policy.preflightAtEdge && isPreflight(request)) {
     const headers = allowed ? preflightHeaders(policy, origin as string, request) : null;
     if (headers === null) return { action: 'respond', status: 403, headers: [['Vary', PREFLIGHT_VARY]] };
@@ -82,8 +82,8 @@ export function originResponse(
   status: number,
   vary: string[],
 ): OriginResponseAction {
-  const origin = request.origin.length === 1 ? listedOrCanonical(policy, request.origin[0] as string) : null;
-  const allowed = origin !== null && (policy.anyOrigin || isListedOrigin(policy, origin));
+  const origin = requestOrigin(policy, request);
+  const allowed = isAllowed(policy, origin);
 
   if (!policy.preflightAtEdge && isPreflight(request)) {
     // SPEC §5.5: the policy, not the origin, decides; an S3 bucket without CORS rules answers 403.
@@ -185,11 +185,33 @@ function preflightHeaders(policy: CompiledPolicy, origin: string, request: CorsR
 }
 
 /**
- * The canonical form of an `Origin` value. A value the policy lists exactly is canonical already
- * (the table holds canonical forms only), which is what browsers send: one lookup, no parsing.
+ * Reads a request's CORS fields through a runtime's header reader, so both runtimes read the same
+ * headers the same way.
  */
-function listedOrCanonical(policy: CompiledPolicy, value: string): string | null {
+export function readCorsRequest(method: unknown, values: (name: string) => string[]): CorsRequest {
+  return {
+    method: typeof method === 'string' ? method : '',
+    host: values('host'),
+    origin: values('origin'),
+    requestMethod: values('access-control-request-method'),
+    requestHeaders: values('access-control-request-headers'),
+  };
+}
+
+/**
+ * The canonical form of the request's one `Origin`, or `null` when it is malformed or there are
+ * several (SPEC §4.4). A value the policy lists exactly is canonical already (the table holds
+ * canonical forms only), which is what browsers send: one lookup, no parsing.
+ */
+function requestOrigin(policy: CompiledPolicy, request: CorsRequest): string | null {
+  if (request.origin.length !== 1) return null;
+  const value = request.origin[0] as string;
   return has(policy.origins, value) ? value : canonicalOrigin(value);
+}
+
+/** Whether the policy allows a canonical origin (public mode allows every well-formed one). */
+function isAllowed(policy: CompiledPolicy, origin: string | null): boolean {
+  return origin !== null && (policy.anyOrigin || isListedOrigin(policy, origin));
 }
 
 /**

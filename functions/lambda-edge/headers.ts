@@ -5,7 +5,7 @@
  * absent, so no event can make a handler throw (SPEC §6).
  */
 import type { CloudFrontHeaders, CloudFrontRequest } from 'aws-lambda';
-import type { CorsRequest, HeaderList } from '../core/cors.ts';
+import { readCorsRequest, type CorsRequest, type HeaderList } from '../core/cors.ts';
 
 /** Returns every string value of a header, in order; `[]` when absent or unreadable. */
 export function headerValues(headers: CloudFrontHeaders | undefined, name: string): string[] {
@@ -21,14 +21,7 @@ export function headerValues(headers: CloudFrontHeaders | undefined, name: strin
 
 /** Reads the fields the CORS decisions need from a Lambda@Edge request. */
 export function corsRequest(request: Pick<CloudFrontRequest, 'method' | 'headers'>): CorsRequest {
-  const headers = request.headers;
-  return {
-    method: typeof request.method === 'string' ? request.method : '',
-    host: headerValues(headers, 'host'),
-    origin: headerValues(headers, 'origin'),
-    requestMethod: headerValues(headers, 'access-control-request-method'),
-    requestHeaders: headerValues(headers, 'access-control-request-headers'),
-  };
+  return readCorsRequest(request.method, (name) => headerValues(request.headers, name));
 }
 
 /** Replaces a header with a single value. */

@@ -6,10 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResponse } from 'aws-lambda';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT } from '../../build/build.ts';
-import { parseTemplate } from '../../build/template.ts';
+import { templateHeaders } from '../../dev/server.ts';
 import { canonicalOrigin } from '../../functions/core/origin.ts';
 import { builtArtifacts, testPolicy, type Artifacts } from '../support/artifacts.ts';
 import { ALLOWED_ORIGINS, ATTACK_ORIGINS } from '../support/attacks.ts';
@@ -25,12 +22,7 @@ interface Answer {
 const first = (headers: CloudFrontHeaders | undefined, name: string) => headers?.[name]?.[0]?.value;
 
 /** The headers template.yaml's cache policy puts in the cache key, lower-cased. */
-const KEY_HEADERS: string[] = (() => {
-  const template = parseTemplate(readFileSync(join(ROOT, 'template.yaml'), 'utf8')) as {
-    Resources: { CachePolicy: { Properties: { CachePolicyConfig: { ParametersInCacheKeyAndForwardedToOrigin: { HeadersConfig: { Headers: string[] } } } } } };
-  };
-  return template.Resources.CachePolicy.Properties.CachePolicyConfig.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.Headers.map((h) => h.toLowerCase());
-})();
+const KEY_HEADERS = templateHeaders().cacheKey.map((name) => name.toLowerCase());
 
 /** One object behind a CloudFront-like cache, with or without the cloudfront-cors functions. */
 class Edge {
