@@ -34,8 +34,3 @@ export function functionAnswer(result: FunctionResult | { thrown: string }): Vie
   }
   return { kind: 'request', headers };
 }
-
-/** The `Origin` a forwarded request carries, or the response a preflight got. */
-export function forwardedOrigin(answer: ViewerAnswer): string[] | undefined {
-  return answer.kind === 'request' ? answer.headers['origin'] : undefined;
-}
