@@ -6,6 +6,7 @@
  */
 import { authorityOf, canonicalOrigin } from './origin.ts';
 import { has, isAllowedHeader, isListedOrigin, type CompiledPolicy } from './policy.ts';
+import { asciiLowerCase, trimWhitespace } from './text.ts';
 
 /** Response headers as `[name, value]` pairs, names in their canonical case. */
 export type HeaderList = Array<[string, string]>;
@@ -55,17 +56,22 @@ const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Re
 export function viewerRequest(policy: CompiledPolicy, request: CorsRequest): ViewerAction {
   if (request.origin.length === 0) return { action: 'continue' };
   const origin = requestOrigin(policy, request);
-  if (origin !== null && isSameOrigin(origin, request.host)) return { action: 'continue' };
+  // SPEC §4.2: the site's own pages, forwarded canonical so the cache holds at most two such values
+  // (http and https) per host, whatever spellings a client invents.
+  const own = sameOrigin(origin, request);
+  if (own !== null) return own === request.origin[0] ? { action: 'continue' } : { action: 'forward', origin: own };
 
   const allowed = isAllowed(policy, origin);
-  if (policy.preflightAtEdge && isPreflight(request)) {
+  const preflight = isPreflight(request);
+  if (policy.preflightAtEdge && preflight) {
     const headers = allowed ? preflightHeaders(policy, origin as string, request) : null;
     if (headers === null) return { action: 'respond', status: 403, headers: [['Vary', PREFLIGHT_VARY]] };
     headers.push(['Vary', PREFLIGHT_VARY]);
     return { action: 'respond', status: 204, headers };
   }
-  if (policy.anyOrigin) return { action: 'continue' };
-  return { action: 'forward', origin: allowed ? (origin as string) : NULL_ORIGIN };
+  // SPEC §4.6: in public mode the answer is `*` whoever asks, so every cross-origin request shares
+  // the `null` entry. A preflight the origin answers keeps its origin: origin-response judges it.
+  return { action: 'forward', origin: allowed && (!policy.anyOrigin || preflight) ? (origin as string) : NULL_ORIGIN };
 }
 
 /**
@@ -135,11 +141,11 @@ export function mergeVary(values: string[], add: string): string {
   for (let i = 0; i < lists.length; i++) {
     const parts = (lists[i] as string).split(',');
     for (let j = 0; j < parts.length; j++) {
-      const token = (parts[j] as string).trim();
+      const token = trimWhitespace(parts[j] as string);
       if (token === '') continue;
       if (token === '*') return '*';
       // The `$` keeps a token such as `__proto__` from meaning anything to the object.
-      const key = '$' + token.toLowerCase();
+      const key = '$' + asciiLowerCase(token);
       if (has(seen, key)) continue;
       seen[key] = 1;
       tokens.push(token);
@@ -163,14 +169,17 @@ function isPreflight(request: CorsRequest): boolean {
 function preflightHeaders(policy: CompiledPolicy, origin: string, request: CorsRequest): HeaderList | null {
   if (request.requestMethod.length !== 1) return null;
   // Fetch compares methods case-sensitively: browsers upper-case only the six standard methods.
-  if (!has(policy.methods, (request.requestMethod[0] as string).trim())) return null;
+  if (!has(policy.methods, trimWhitespace(request.requestMethod[0] as string))) return null;
 
   const names: string[] = [];
   const parts = request.requestHeaders.join(',').split(',');
   for (let i = 0; i < parts.length; i++) {
-    const name = (parts[i] as string).trim().toLowerCase();
-    if (name === '') continue;
-    if (!isToken(name) || !isAllowedHeader(policy, name)) return null;
+    const part = trimWhitespace(parts[i] as string);
+    if (part === '') continue;
+    // A token is ASCII, so lower-casing it changes ASCII letters only (SPEC §4.7).
+    if (!isToken(part)) return null;
+    const name = part.toLowerCase();
+    if (!isAllowedHeader(policy, name)) return null;
     names.push(name);
   }
 
@@ -215,18 +224,28 @@ function isAllowed(policy: CompiledPolicy, origin: string | null): boolean {
 }
 
 /**
- * The request's `Origin` names the distribution itself (SPEC §4.2): its host and port equal the
- * `Host` header, compared without case and without the scheme's default port.
+ * The canonical `Origin` when it names the distribution itself (SPEC §4.2), else `null`: an `http`
+ * or `https` origin whose host and port equal the `Host` header, compared without ASCII case and
+ * without the scheme's default port. Any other scheme is a cross-origin request like any other.
+ *
+ * A fully qualified host is its own site to browsers: `https://app.example.com.` is same-origin
+ * only with `Host: app.example.com.`, and never matches a policy entry.
  */
-function isSameOrigin(origin: string, host: string[]): boolean {
-  if (host.length !== 1) return false;
-  const value = (host[0] as string).toLowerCase();
+function sameOrigin(origin: string | null, request: CorsRequest): string | null {
+  if (request.host.length !== 1) return null;
+  if (origin === null) {
+    // Only a fully qualified host can still be the site's own: parse it once more, dot allowed.
+    if (request.origin.length !== 1) return null;
+    origin = canonicalOrigin(request.origin[0] as string, true);
+    if (origin === null) return null;
+  }
   const authority = authorityOf(origin);
-  if (value === authority) return true;
-  // Only a Host with a port (or odd spacing) can still name the same origin: canonicalize it.
-  if (value.indexOf(':') < 0 && value.indexOf(' ') < 0) return false;
-  const target = canonicalOrigin(origin.slice(0, origin.length - authority.length) + value.trim());
-  return target !== null && authorityOf(target) === authority;
+  const scheme = origin.slice(0, origin.length - authority.length - 3);
+  if (scheme !== 'https' && scheme !== 'http') return null;
+  const host = request.host[0] as string;
+  if (host === authority) return origin; // what browsers send: no parsing
+  // Any other spelling (case, a default port, spaces) is read with the origin grammar itself.
+  return canonicalOrigin(scheme + '://' + trimWhitespace(host), true) === origin ? origin : null;
 }
 
 /** An HTTP token (RFC 9110 §5.6.2): the grammar of header names and methods. */

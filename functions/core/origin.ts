@@ -4,7 +4,9 @@
  * This file runs on every request, in Lambda@Edge and in CloudFront Functions
  * (cloudfront-js-2.0). It therefore uses only ES5.1 built-ins (no `startsWith`,
  * `Map`, `Set`) and no regular expression: every check is one pass over the
- * characters, so its cost is linear in the header's length whatever its content.
+ * characters, so its cost is linear in the header's length whatever its content. Case is folded
+ * only once the grammar has proven the text ASCII, so `toLowerCase` cannot map a character beyond
+ * ASCII onto a letter (SPEC §4.7; see `text.ts`): V8 and CloudFront's engine agree on every input.
  */
 
 /**
@@ -33,10 +35,15 @@ const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
  * Browsers serialize origins this way already (Fetch standard, "serializing an origin"), so a
  * real browser's `Origin` comes back unchanged; anything else was crafted.
  *
+ * A fully qualified host (`https://app.example.com.`) is malformed here: no policy entry has the
+ * dot, and to browsers it is another origin than the undotted one. Only the same-origin check
+ * reads it, with `rootDot` (SPEC §4.2: a page served from the dotted host keeps working).
+ *
  * @example canonicalOrigin('HTTPS://App.Example.com:443') // 'https://app.example.com'
  * @example canonicalOrigin('https://app.example.com/')    // null
+ * @param rootDot accept one trailing dot after the host's last label, and keep it
  */
-export function canonicalOrigin(value: string): string | null {
+export function canonicalOrigin(value: string, rootDot?: boolean): string | null {
   if (typeof value !== 'string' || value.length > MAX_ORIGIN_LENGTH) return null;
   const separator = value.indexOf('://');
   if (separator < 1) return null;
@@ -54,7 +61,7 @@ export function canonicalOrigin(value: string): string | null {
     rest = authority.slice(close + 1);
   } else {
     const colon = authority.indexOf(':');
-    host = canonicalHostName(colon < 0 ? authority : authority.slice(0, colon));
+    host = canonicalHostName(colon < 0 ? authority : authority.slice(0, colon), rootDot);
     rest = colon < 0 ? '' : authority.slice(colon);
   }
   if (host === null) return null;
@@ -80,8 +87,13 @@ export function authorityOf(origin: string): string {
  * Shared by request parsing and policy validation so both speak one grammar.
  *
  * @example canonicalHostName('App.Example.COM') // 'app.example.com'
+ * @param rootDot accept one trailing dot (the DNS root), kept in the result
  */
-export function canonicalHostName(host: string): string | null {
+export function canonicalHostName(host: string, rootDot?: boolean): string | null {
+  if (rootDot === true && host.length > 1 && host.charCodeAt(host.length - 1) === 46 /* . */) {
+    const name = canonicalHostName(host.slice(0, -1));
+    return name === null ? null : name + '.';
+  }
   if (host.length === 0 || host.length > MAX_HOST_LENGTH) return null;
   let labelLength = 0;
   for (let i = 0; i < host.length; i++) {
@@ -121,12 +133,12 @@ function canonicalScheme(scheme: string): string | null {
  * tail is valid in a URL but never in a serialized origin, so it is refused. Case is folded.
  */
 function canonicalIpv6(literal: string): string | null {
-  const inner = literal.slice(1, -1).toLowerCase();
+  const inner = literal.slice(1, -1);
   if (inner.length < 2 || inner.length > 39) return null;
   const gap = inner.indexOf('::');
   if (gap >= 0 && inner.indexOf('::', gap + 1) >= 0) return null;
   const groups = gap < 0 ? ipv6Groups(inner) : ipv6Groups(inner.slice(0, gap)) + ipv6Groups(inner.slice(gap + 2));
-  return groups >= 0 && (gap < 0 ? groups === 8 : groups <= 7) ? '[' + inner + ']' : null;
+  return groups >= 0 && (gap < 0 ? groups === 8 : groups <= 7) ? '[' + inner.toLowerCase() + ']' : null;
 }
 
 /** How many groups a run of `:`-separated hex groups holds, or a negative number when malformed. */
@@ -138,7 +150,7 @@ function ipv6Groups(run: string): number {
     if (part.length === 0 || part.length > 4) return -99;
     for (let j = 0; j < part.length; j++) {
       const code = part.charCodeAt(j);
-      if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102))) return -99;
+      if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70))) return -99;
     }
   }
   return parts.length;

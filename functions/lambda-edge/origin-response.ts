@@ -6,6 +6,7 @@
 import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult, Context } from 'aws-lambda';
 import { STATUS_TEXT, isCorsResponseHeader, originResponse } from '../core/cors.ts';
 import type { CompiledPolicy } from '../core/policy.ts';
+import { asciiLowerCase } from '../core/text.ts';
 import { corsRequest, headerValues, setHeader } from './headers.ts';
 
 /** Returns an origin-response handler for a compiled policy. */
@@ -17,8 +18,7 @@ export function createOriginResponseHandler(policy: CompiledPolicy) {
     try {
       if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'origin-response', event }));
       const vary = headerValues(response.headers, 'vary');
-      const headers = withoutCorsHeaders(response.headers);
-      response.headers = headers;
+      const headers = removeCorsHeaders(response);
       const decision = originResponse(policy, corsRequest(cf.request), Number(response.status), vary);
       if (decision.vary !== null) setHeader(headers, 'Vary', decision.vary);
       for (const [key, value] of decision.headers) setHeader(headers, key, value);
@@ -35,7 +35,7 @@ export function createOriginResponseHandler(policy: CompiledPolicy) {
     } catch {
       // SPEC §6: never a 5xx of our making; never the origin's CORS headers either.
       try {
-        response.headers = withoutCorsHeaders(response.headers);
+        removeCorsHeaders(response);
       } catch {
         // Nothing readable to clean: the response goes back as it came.
       }
@@ -45,15 +45,19 @@ export function createOriginResponseHandler(policy: CompiledPolicy) {
 }
 
 /**
- * The headers without those the origin-response handler owns. A copy rather than `delete`, which
- * would turn the map into a slow dictionary-mode object for every later access.
+ * Removes the headers the origin-response handler owns (SPEC §5.1) from the response, in place, and
+ * returns its header map. Every other header stays exactly as the origin sent it, whatever its name:
+ * copying into a fresh object would turn an own `__proto__` header into that object's prototype.
+ * Most origins send no CORS header (S3 without CORS rules), and then nothing is touched at all.
  */
-function withoutCorsHeaders(headers: CloudFrontHeaders): CloudFrontHeaders {
-  const kept: CloudFrontHeaders = {};
-  for (const name in headers) {
-    if (Object.prototype.hasOwnProperty.call(headers, name) && !isCorsResponseHeader(name.toLowerCase())) kept[name] = headers[name]!;
+function removeCorsHeaders(response: { headers: CloudFrontHeaders }): CloudFrontHeaders {
+  let headers: unknown = response.headers;
+  if (headers === null || typeof headers !== 'object') headers = response.headers = {};
+  const map = headers as CloudFrontHeaders;
+  for (const name in map) {
+    if (Object.prototype.hasOwnProperty.call(map, name) && isCorsResponseHeader(asciiLowerCase(name))) delete map[name];
   }
-  return kept;
+  return map;
 }
 
 /** The Lambda@Edge entry point (`index.handler`). */

@@ -57,6 +57,23 @@ describe('viewerRequest', () => {
     });
   });
 
+  it('forwards another spelling of the same origin in its canonical form', () => {
+    expect(viewerRequest(policy, request({ origin: ['HTTPS://D1.cloudfront.net:443'], host: ['d1.cloudfront.net'] }))).toEqual({
+      action: 'forward',
+      origin: 'https://d1.cloudfront.net',
+    });
+  });
+
+  it.each(['ftp', 's0', 'wss'])('takes a %s origin naming the host for a cross-origin one', (scheme) => {
+    expect(viewerRequest(policy, request({ origin: [`${scheme}://d1.cloudfront.net`] }))).toEqual({ action: 'forward', origin: 'null' });
+  });
+
+  it('forwards every cross-origin request in public mode as null, the site\'s own canonical', () => {
+    const open = compilePolicy(validatePolicy({ allowOrigins: ['*'] }));
+    expect(viewerRequest(open, request({ origin: ['https://anyone.example'] }))).toEqual({ action: 'forward', origin: 'null' });
+    expect(viewerRequest(open, request({ origin: ['https://d1.cloudfront.net:443'] }))).toEqual({ action: 'forward', origin: 'https://d1.cloudfront.net' });
+  });
+
   it('collapses a request with two Origin headers to null', () => {
     expect(viewerRequest(policy, request({ origin: ['https://app.example.com', 'https://app.example.com'] }))).toEqual({
       action: 'forward',
