@@ -53,6 +53,8 @@ export interface BuildReport {
   template: boolean;
   /** With `--only`: the runtime kept from the previous build, when it was built from another policy. */
   stale: BuildTarget | null;
+  /** What the build rewrote in the policy rather than refused, one sentence each (see `validatePolicy`). */
+  notes: string[];
 }
 
 /** `build.json` in the output: which policy each runtime's artifacts were built from. */
@@ -92,7 +94,8 @@ const LAMBDA_EDGE_FUNCTIONS = [
 export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   const config = resolve(options.config ?? join(ROOT, 'cors.config.json'));
   const outDir = resolve(options.outDir ?? join(ROOT, 'dist'));
-  const validated = readPolicyFile(config);
+  const notes: string[] = [];
+  const validated = readPolicyFile(config, notes);
   const policy = compilePolicy(validated);
 
   await mkdir(dirname(outDir), { recursive: true });
@@ -132,7 +135,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
     // Never a template that would deploy two policies at once.
     const template = stale === null && (await writeTemplate(staging, validated));
     await replaceFolder(staging, outDir);
-    return { artifacts, template, stale };
+    return { artifacts, template, stale, notes };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -169,10 +172,11 @@ async function buildCloudFrontFunction(inlined: Inlined, outDir: string): Promis
     format: 'esm',
     platform: 'neutral',
     minify: true,
-    // Every byte counts against 10 KB: the policy's property names are shortened too. They are
-    // quoted in the inlined JSON, hence mangleQuoted.
+    // Every byte counts against 10 KB: internal property names are shortened, the compiled
+    // policy's included (its module writes them as identifiers). Quoted keys are never renamed:
+    // they are the policy's data (origins, methods, header names), whatever words they are.
     mangleProps: INTERNAL_PROPERTIES,
-    mangleQuoted: true,
+    mangleQuoted: false,
     // cloudfront-js-2.0 is ES5.1 plus the few later features listed here; esbuild lowers
     // everything else (`??`, `?.`, object spread) or fails the build on what it cannot.
     target: 'es5',
@@ -220,7 +224,7 @@ const POLICY_MODULE = 'cloudfront-cors:policy';
 /**
  * The esbuild options that inline the policy. It is injected as a module that esbuild parses,
  * rather than a `define`d constant, so that mangling property names in the CloudFront Function
- * renames the policy's keys together with every use of them.
+ * renames the policy's own field names together with every use of them (see `policyModule`).
  */
 function inline({ policy, recordEvents }: Inlined): Pick<esbuild.BuildOptions, 'inject' | 'plugins' | 'define'> {
   return {
@@ -232,13 +236,29 @@ function inline({ policy, recordEvents }: Inlined): Pick<esbuild.BuildOptions, '
         setup(esbuildBuild) {
           esbuildBuild.onResolve({ filter: /^cloudfront-cors:policy$/ }, () => ({ path: 'policy', namespace: 'cloudfront-cors' }));
           esbuildBuild.onLoad({ filter: /.*/, namespace: 'cloudfront-cors' }, () => ({
-            contents: `export const CORS_POLICY = ${JSON.stringify(policy)};`,
+            contents: policyModule(policy),
             loader: 'js',
           }));
         },
       },
     ],
   };
+}
+
+/**
+ * The module that carries the compiled policy: its field names (`origins`, `methods`, …) written as
+ * identifiers, which the CloudFront Function's build shortens with every use, and everything the
+ * policy says as JSON, whose quoted keys are never renamed. A header or method named like a field
+ * (`action`, `origins`, `maxAge`) is data like any other.
+ *
+ * @example policyModule(policy) // 'export const CORS_POLICY = {anyOrigin:false,origins:{"https://app.example.com":1},…};'
+ */
+export function policyModule(policy: CompiledPolicy): string {
+  const fields = Object.entries(policy).map(([field, value]) => {
+    if (!/^[A-Za-z_$][\w$]*$/.test(field)) throw new BuildError(`internal: compiled policy field "${field}" is not an identifier`);
+    return `${field}:${JSON.stringify(value)}`;
+  });
+  return `export const CORS_POLICY = {${fields.join(',')}};`;
 }
 
 async function bundle(options: esbuild.BuildOptions): Promise<esbuild.BuildResult & { metafile: esbuild.Metafile }> {

@@ -47,7 +47,8 @@ function main(argv: string[]): Promise<number> | number {
 async function run(config: string | undefined, outDir: string | undefined, only: BuildTarget | undefined, recordEvents: boolean): Promise<number> {
   const out = outDir ?? 'dist';
   try {
-    const { artifacts, template, stale } = await build({ config, outDir, only, recordEvents });
+    const { artifacts, template, stale, notes } = await build({ config, outDir, only, recordEvents });
+    for (const note of notes) console.warn(`note: ${note}`);
     if (recordEvents) console.warn('recording: the handlers log every event they receive (npx cloudfront-cors replay reads the lines)');
     console.log(sizeTable(out, artifacts));
     console.log(`\nbuilt from ${config ?? 'cors.config.json'} into ${out}/`);

@@ -8,6 +8,7 @@ import { getPublicSuffix } from 'tldts';
 import { isToken } from '../functions/core/cors.ts';
 import { canonicalHostName, canonicalOrigin } from '../functions/core/origin.ts';
 import { DEFAULT_POLICY, type CorsPolicy } from '../functions/core/policy.ts';
+import { publicSuffixBeneath } from './public-suffix.ts';
 
 /** The policy file as written: only `allowOrigins` is required. */
 export interface CorsPolicyFile {
@@ -58,9 +59,10 @@ const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
 /**
  * Reads and validates a policy file.
  *
+ * @param notes collects what the build rewrote, e.g. an IP entry put into the form browsers send
  * @throws PolicyError when the file is unreadable, not JSON, or refused
  */
-export function readPolicyFile(path: string): CorsPolicy {
+export function readPolicyFile(path: string, notes?: string[]): CorsPolicy {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -75,18 +77,20 @@ export function readPolicyFile(path: string): CorsPolicy {
   } catch (error) {
     throw new PolicyError(path, [`not valid JSON: ${(error as Error).message}`]);
   }
-  return validatePolicy(raw, path);
+  return validatePolicy(raw, path, notes);
 }
 
 /**
  * Validates a parsed policy file and applies defaults.
  *
  * @param source names the policy in error messages (usually its path)
+ * @param notes collects what was rewritten rather than refused: an entry no browser sends as
+ *        written but one form of an origin they do send (`http://127.1` is `http://127.0.0.1`)
  * @throws PolicyError listing every problem
  * @example validatePolicy({ allowOrigins: ['https://App.example.com:443'] }).allowOrigins
  *          // ['https://app.example.com']
  */
-export function validatePolicy(raw: unknown, source = 'policy'): CorsPolicy {
+export function validatePolicy(raw: unknown, source = 'policy', notes: string[] = []): CorsPolicy {
   const problems: string[] = [];
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new PolicyError(source, [
@@ -107,7 +111,7 @@ export function validatePolicy(raw: unknown, source = 'policy'): CorsPolicy {
     problems.push('$schema must be a string: the path or URL of cors.config.schema.json');
   }
   const allowCredentials = checkBoolean(file, 'allowCredentials', DEFAULT_POLICY.allowCredentials, problems);
-  const allowOrigins = checkOrigins(file.allowOrigins, allowCredentials, problems);
+  const allowOrigins = checkOrigins(file.allowOrigins, allowCredentials, problems, notes);
   const allowMethods = checkStrings(file, 'allowMethods', DEFAULT_POLICY.allowMethods, problems).flatMap(
     (method, index) => checkMethod(method, index, problems),
   );
@@ -137,7 +141,7 @@ export function validatePolicy(raw: unknown, source = 'policy'): CorsPolicy {
   };
 }
 
-function checkOrigins(value: unknown, allowCredentials: boolean, problems: string[]): string[] {
+function checkOrigins(value: unknown, allowCredentials: boolean, problems: string[], notes: string[]): string[] {
   const example = 'e.g. "allowOrigins": ["https://app.example.com"]';
   if (value === undefined) {
     problems.push(`allowOrigins is required: list the origins allowed to read responses, ${example}`);
@@ -168,7 +172,12 @@ function checkOrigins(value: unknown, allowCredentials: boolean, problems: strin
       problems.push(`allowOrigins[${index}] ${JSON.stringify(entry)}: ${problem}`);
       return [];
     }
-    return [canonicalEntry(entry as string)];
+    const canonical = canonicalEntry(entry as string);
+    const host = ipHost(entry as string);
+    if (host !== null && 'host' in host && host.host !== host.written.toLowerCase()) {
+      notes.push(`allowOrigins[${index}] ${JSON.stringify(entry)} is sent by browsers as "${canonical}" (${host.form}); built as that`);
+    }
+    return [canonical];
   });
 }
 
@@ -176,10 +185,80 @@ function checkOrigins(value: unknown, allowCredentials: boolean, problems: strin
 function canonicalEntry(entry: string): string {
   const separator = entry.indexOf('://');
   const wildcard = entry.slice(separator + 3, separator + 5) === '*.';
-  if (!wildcard) return canonicalOrigin(entry) as string;
+  if (!wildcard) {
+    const ip = ipHost(entry);
+    const browserForm = ip !== null && 'host' in ip ? entry.slice(0, separator + 3) + ip.host + ip.port : entry;
+    return canonicalOrigin(browserForm) as string;
+  }
   const canonical = canonicalOrigin(entry.slice(0, separator + 3) + entry.slice(separator + 5)) as string;
   const at = canonical.indexOf('://') + 3;
   return canonical.slice(0, at) + '*.' + canonical.slice(at);
+}
+
+/** Schemes whose hosts the URL Standard parses as domains and IPv4 addresses ("special schemes"). */
+const SPECIAL_SCHEMES = ['ftp', 'file', 'http', 'https', 'ws', 'wss'];
+
+type IpHost = { written: string; host: string; port: string; form: string } | { problem: string };
+
+/**
+ * An exact entry's host when it is an IP address, in the form browsers serialize it (URL Standard:
+ * the host parser, then the IPv4 or IPv6 serializer, which is what Node's `URL` implements), or why
+ * it can never be sent; `null` for a DNS name. Browsers read a host whose last label is a number
+ * (`127.1`, `0x7f.0.0.1`, `2130706433`, `foo.123`) as IPv4 and send it dotted-decimal, or refuse
+ * the URL; they send IPv6 compressed and lower case (RFC 5952: `[::1]`, never `[0:0:0:0:0:0:0:1]`).
+ */
+function ipHost(entry: string): IpHost | null {
+  const separator = entry.indexOf('://');
+  const scheme = entry.slice(0, separator).toLowerCase();
+  const authority = entry.slice(separator + 3);
+  const close = authority.startsWith('[') ? authority.indexOf(']') : -1;
+  const portAt = authority.indexOf(':', close + 1);
+  const written = portAt < 0 ? authority : authority.slice(0, portAt);
+  const port = portAt < 0 ? '' : authority.slice(portAt);
+  const special = SPECIAL_SCHEMES.includes(scheme);
+  if (written.startsWith('[')) {
+    const host = urlHost(`${scheme}://${written}`);
+    if (host === null) {
+      return { problem: `the host must be DNS labels (letters, digits, inner hyphens; 1 to 63 characters each) or an [IPv6] literal, and ${written} is not an IPv6 address` };
+    }
+    return { written, host, port, form: 'IPv6 compressed and in lower case, RFC 5952' };
+  }
+  if (!endsInNumber(written)) return null;
+  if (!special) {
+    // Other schemes keep their host as written (an "opaque host"): only plain dotted decimal is an address.
+    return isDottedDecimal(written)
+      ? { written, host: written, port, form: 'IPv4' }
+      : { problem: `"${written}" ends in a number, so it is no DNS name; write an IPv4 address in dotted decimal, e.g. "${scheme}://127.0.0.1${port}", or a host name` };
+  }
+  const host = urlHost(`${scheme}://${written}`);
+  if (host === null) {
+    return {
+      problem:
+        `"${written}" ends in a number, so browsers read it as an IPv4 address, and it is not one: no browser can send this origin; ` +
+        'write a host name, or an IPv4 address in dotted decimal such as "127.0.0.1"',
+    };
+  }
+  return { written, host, port, form: 'IPv4 in dotted decimal' };
+}
+
+/** The URL Standard's "ends in a number": the last label is all digits, or `0x` and hex digits. */
+function endsInNumber(host: string): boolean {
+  const last = host.slice(host.lastIndexOf('.') + 1);
+  return /^[0-9]+$/.test(last) || /^0x[0-9a-f]*$/i.test(last);
+}
+
+function isDottedDecimal(host: string): boolean {
+  const parts = host.split('.');
+  return parts.length === 4 && parts.every((part) => /^(0|[1-9][0-9]{0,2})$/.test(part) && Number(part) <= 255);
+}
+
+function urlHost(url: string): string | null {
+  try {
+    const host = new URL(url).hostname;
+    return host === '' ? null : host;
+  } catch {
+    return null;
+  }
 }
 
 /** Why an `allowOrigins` entry is refused, or `null` when it is valid. */
@@ -236,6 +315,9 @@ function originEntryProblem(entry: unknown): string | null {
     if (canonicalHostName(host) === null || /^[0-9.]+$/.test(host)) {
       return `"${host}" is not a DNS domain a wildcard can stand over`;
     }
+    if (endsInNumber(host)) {
+      return `"${host}" ends in a number, which browsers read as an IPv4 address, never a domain: no origin can match "*.${host}"`;
+    }
     const domain = host.toLowerCase();
     if (!domain.includes('.') || getPublicSuffix(domain, { allowPrivateDomains: true }) === domain) {
       return (
@@ -243,9 +325,19 @@ function originEntryProblem(entry: unknown): string | null {
         `put the wildcard over a domain you own, e.g. "${scheme}://*.yourcompany.${domain}"`
       );
     }
+    const beneath = publicSuffixBeneath(domain);
+    if (beneath !== null) {
+      const example = beneath.replace(/^\*\./, 'anyone.');
+      return (
+        `"*.${domain}" also covers sites anyone can register: "${beneath}" is a public suffix beneath it (Public Suffix List), ` +
+        `so "${scheme}://attacker.${example}" would be allowed; list your origins exactly, or put the wildcard over a domain only you control`
+      );
+    }
     return null;
   }
-  if (canonicalOrigin(entry) === null) {
+  const ip = ipHost(entry);
+  if (ip !== null && 'problem' in ip) return ip.problem;
+  if (canonicalOrigin(ip === null ? entry : `${scheme}://${ip.host}${ip.port}`) === null) {
     return 'the host must be DNS labels (letters, digits, inner hyphens; 1 to 63 characters each) or an [IPv6] literal';
   }
   return null;

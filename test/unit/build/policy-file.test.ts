@@ -66,6 +66,32 @@ describe('validatePolicy accepts', () => {
   });
 });
 
+describe('validatePolicy writes IP entries the way browsers send them, and says so', () => {
+  it.each([
+    ['http://127.1', 'http://127.0.0.1', 'IPv4 in dotted decimal'],
+    ['http://0x7f.0.0.1:3000', 'http://127.0.0.1:3000', 'IPv4 in dotted decimal'],
+    ['http://0177.0.0.1', 'http://127.0.0.1', 'IPv4 in dotted decimal'],
+    ['http://2130706433', 'http://127.0.0.1', 'IPv4 in dotted decimal'],
+    ['https://10.1', 'https://10.0.0.1', 'IPv4 in dotted decimal'],
+    ['http://[0:0:0:0:0:0:0:1]:3000', 'http://[::1]:3000', 'RFC 5952'],
+    ['http://[::0001]', 'http://[::1]', 'RFC 5952'],
+    ['http://[2001:DB8:0:0:1:0:0:1]', 'http://[2001:db8::1:0:0:1]', 'RFC 5952'],
+    ['http://[::ffff:192.0.2.1]', 'http://[::ffff:c000:201]', 'RFC 5952'],
+  ])('%j is built as %j', (entry, browserForm, form) => {
+    const notes: string[] = [];
+    expect(validatePolicy(origins(entry), 'cors.config.json', notes).allowOrigins).toEqual([browserForm]);
+    expect(notes).toEqual([expect.stringMatching(/; built as that$/)]);
+    expect(notes[0]).toContain(`allowOrigins[0] ${JSON.stringify(entry)} is sent by browsers as "${browserForm}" (`);
+    expect(notes[0]).toContain(form);
+  });
+
+  it('notes nothing for entries already in that form, or that only differ in case', () => {
+    const notes: string[] = [];
+    validatePolicy(origins('http://127.0.0.1:8080', 'http://[::1]', 'HTTP://[2001:DB8::1]', 'capacitor://127.0.0.1', 'https://App.Example.com'), 'p', notes);
+    expect(notes).toEqual([]);
+  });
+});
+
 describe('validatePolicy refuses, naming the entry and what to write instead', () => {
   it.each([
     ['null', /"null" origin .* remove it/],
@@ -96,6 +122,14 @@ describe('validatePolicy refuses, naming the entry and what to write instead', (
     ['http://[:.]', /DNS labels .* or an \[IPv6\] literal/],
     ['http://[fffff:1]:8080', /DNS labels .* or an \[IPv6\] literal/],
     [' https://app.example.com', /whitespace/],
+    ['https://*.amazonaws.com', /"s3\.amazonaws\.com" is a public suffix beneath it.*"https:\/\/attacker\.s3\.amazonaws\.com" would be allowed/],
+    ['https://*.on.aws', /public suffix beneath it/],
+    ['https://*.compute.amazonaws.com', /public suffix/],
+    ['https://*.example.123', /ends in a number.*IPv4/],
+    ['http://foo.123', /ends in a number.*IPv4 address, and it is not one/],
+    ['http://256.1.1.1:8080', /ends in a number/],
+    ['http://0x100000000', /ends in a number/],
+    ['capacitor://127.1', /ends in a number.*"capacitor:\/\/127\.0\.0\.1"/],
   ])('%j', (entry, message) => {
     const [problem] = problems(origins(entry));
     expect(problem).toContain(`allowOrigins[0] ${JSON.stringify(entry)}`);
