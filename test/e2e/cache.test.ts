@@ -29,8 +29,8 @@ class Edge {
   readonly cache = new Map<string, CloudFrontResponse>();
   constructor(private readonly artifacts: Artifacts | null) {}
 
-  async get(path: string, origin: string | undefined): Promise<Answer> {
-    const { lambda } = viewerRequestEvents('GET', origin === undefined ? {} : { origin });
+  async get(path: string, origin: string | undefined, host?: string): Promise<Answer> {
+    const { lambda } = viewerRequestEvents('GET', { ...(origin === undefined ? {} : { origin }), ...(host === undefined ? {} : { host }) });
     const cf = lambda.Records[0]!.cf;
     cf.request.uri = path;
     const viewed = this.artifacts ? await this.artifacts.viewerRequestLambda(lambda) : cf.request;
@@ -138,6 +138,45 @@ describe('one cache, many origins (SPEC §7)', () => {
     const poisoned = new Edge(null);
     await poisoned.get('/x', 'https://evil.example.net');
     expect((await poisoned.get('/x', 'https://app.example.com')).allowOrigin).toBe('https://evil.example.net');
+  });
+});
+
+/** Every spelling a client may invent for the distribution's own origin (its Host is DISTRIBUTION). */
+const DISTRIBUTION = 'd111111abcdef8.cloudfront.net';
+const SAME_ORIGIN_SPELLINGS = [
+  ...Array.from({ length: 50 }, (_, i) => `s${i}://${DISTRIBUTION}`),
+  ...['http', 'https', 'HTTP', 'Https', 'ftp', 'ws', 'wss'].flatMap((scheme) =>
+    [DISTRIBUTION, DISTRIBUTION.toUpperCase(), `${DISTRIBUTION}:80`, `${DISTRIBUTION}:443`, `${DISTRIBUTION}.`].map((host) => `${scheme}://${host}`),
+  ),
+];
+
+/** Cache entries one object may hold (SPEC §4): one per allowed origin seen, `null`, no Origin, two same-origin. */
+function bound(allowedSeen: number): number {
+  return allowedSeen + 1 + 1 + 2;
+}
+
+describe('a bounded number of cache entries per object (SPEC §4.2, §4.4, §4.6)', () => {
+  it('keys every same-origin spelling on at most two values', async () => {
+    const artifacts = await builtArtifacts(testPolicy('example'));
+    const edge = new Edge(artifacts);
+    for (const origin of shuffled([...SAME_ORIGIN_SPELLINGS, ...BROWSER_ORIGINS, ...ATTACK_ORIGINS.map((row) => row.origin), undefined], 7)) {
+      const answer = await edge.get('/data/catalog.json', origin, DISTRIBUTION);
+      if (origin !== undefined && !BROWSER_ORIGINS.includes(origin)) expect(answer.allowOrigin).toBeUndefined();
+    }
+    const forwarded = [...edge.cache.keys()].map((key) => key.split(' ')[1]);
+    expect(forwarded.filter((value) => value!.includes(DISTRIBUTION)).sort()).toEqual([`http://${DISTRIBUTION}`, `https://${DISTRIBUTION}`]);
+    expect(edge.cache.size).toBeLessThanOrEqual(bound(BROWSER_ORIGINS.length));
+  });
+
+  it('keys public mode on null for every cross-origin request: 350 junk origins, one entry', async () => {
+    const artifacts = await builtArtifacts({ allowOrigins: ['*'] });
+    const edge = new Edge(artifacts);
+    const junk = Array.from({ length: 350 }, (_, i) => `https://junk-${i}.example`);
+    for (const origin of shuffled([...junk, ...SAME_ORIGIN_SPELLINGS, ...ATTACK_ORIGINS.map((row) => row.origin), undefined], 3)) {
+      const answer = await edge.get('/public.json', origin, DISTRIBUTION);
+      expect(answer).toMatchObject({ allowOrigin: '*', allowCredentials: undefined });
+    }
+    expect(edge.cache.size).toBeLessThanOrEqual(bound(0));
   });
 });
 

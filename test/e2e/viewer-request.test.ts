@@ -156,9 +156,10 @@ describe('built viewer request, public mode ("*")', () => {
     artifacts = await builtArtifacts({ allowOrigins: ['*'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'] });
   });
 
-  it.each(['https://anyone.example', 'null', 'https://app.example.com/'])('passes a request from %j unchanged', async (origin) => {
+  // SPEC §4.6: the answer is `*` whoever asks, so every cross-origin request shares one cache entry.
+  it.each(['https://anyone.example', 'null', 'https://app.example.com/'])('forwards a request from %j as null, changing nothing else', async (origin) => {
     const { lambda, fn } = viewerRequestEvents('GET', { origin });
-    expect(await answersFor(artifacts, lambda, fn)).toEqual(expectedRequest(fn, [origin]));
+    expect(await answersFor(artifacts, lambda, fn)).toEqual(expectedRequest(fn, ['null']));
   });
 
   it('answers a preflight with "*" and no credentials', async () => {
