@@ -84,8 +84,8 @@ function median(values: number[]): number {
 }
 
 /** The built Lambda@Edge handler itself, imported from its folder: no wrapper between it and the clock. */
-async function rawHandler<E, R>(handlers: { deployed: Record<string, string> }, name: 'viewer-request' | 'origin-response') {
-  const module = (await import(pathToFileURL(join(handlers.deployed[name]!, 'index.mjs')).href)) as { handler: (event: E) => Promise<R> };
+async function rawHandler<E, R>(dist: string, name: 'viewer-request' | 'origin-response') {
+  const module = (await import(pathToFileURL(join(dist, 'lambda-edge', name, 'index.mjs')).href)) as { handler: (event: E) => Promise<R> };
   return module.handler;
 }
 
@@ -94,12 +94,13 @@ function repeat<T>(items: T[], count: number): T[] {
 }
 
 const EXAMPLE = JSON.parse(readFileSync(join(ROOT, 'test', 'policies', 'example.json'), 'utf8'));
-const example = await loadHandlers(await buildPolicy('example', EXAMPLE));
+const exampleDist = await buildPolicy('example', EXAMPLE);
+const example = await loadHandlers(exampleDist);
 const viewerEvents = events<CloudFrontRequestEvent>('lambda-edge/viewer-request');
 const responseEvents = events<CloudFrontResponseEvent>('lambda-edge/origin-response');
 
-const viewerRequest = await rawHandler<CloudFrontRequestEvent, unknown>(example, 'viewer-request');
-const originResponse = await rawHandler<CloudFrontResponseEvent, unknown>(example, 'origin-response');
+const viewerRequest = await rawHandler<CloudFrontRequestEvent, unknown>(exampleDist, 'viewer-request');
+const originResponse = await rawHandler<CloudFrontResponseEvent, unknown>(exampleDist, 'origin-response');
 
 // 1. Lambda@Edge viewer request over an identity handler on the same events.
 const viewerRatio = await ratio(
@@ -119,26 +120,22 @@ const originRatio = await ratio(
 // (Only Lambda@Edge holds such a policy; the CloudFront Function is kept from the example build.)
 const largeDist = join(work, 'large');
 execFileSync('cp', ['-r', join(work, 'example'), largeDist]);
-const large = await loadHandlers(
-  await buildPolicy('large', {
+const largeBuilt = await buildPolicy('large', {
     allowOrigins: [
       ...Array.from({ length: 10_000 }, (_, i) => `https://s${i}.shop${i}.com`),
       ...Array.from({ length: 200 }, (_, i) => `https://*.tenant${i}.example.com`),
       'https://app.example.com',
       'https://*.preview.example.com',
     ],
-  }, 'lambda-edge'),
-);
-const small = await loadHandlers(
-  await buildPolicy('small', { allowOrigins: ['https://app.example.com', 'https://*.preview.example.com', 'http://localhost:3000'] }),
-);
+  }, 'lambda-edge');
+const smallBuilt = await buildPolicy('small', { allowOrigins: ['https://app.example.com', 'https://*.preview.example.com', 'http://localhost:3000'] });
 const three = ['https://app.example.com', 'https://a.b.preview.example.com', 'https://evil.example.net'].map((origin) => {
   const event = structuredClone(viewerEvents.find((e) => e.Records[0]?.cf.request.headers['origin'])!);
   event.Records[0]!.cf.request.headers['origin'] = [{ key: 'Origin', value: origin }];
   return event;
 });
-const largeViewer = await rawHandler<CloudFrontRequestEvent, unknown>(large, 'viewer-request');
-const smallViewer = await rawHandler<CloudFrontRequestEvent, unknown>(small, 'viewer-request');
+const largeViewer = await rawHandler<CloudFrontRequestEvent, unknown>(largeBuilt, 'viewer-request');
+const smallViewer = await rawHandler<CloudFrontRequestEvent, unknown>(smallBuilt, 'viewer-request');
 const scaleRatio = await ratio(
   () => repeat(three, PER_ROUND),
   (event) => largeViewer(event),
@@ -162,7 +159,7 @@ while (low < high) {
 const capacity = low;
 
 // 5. The CloudFront Function for a 3-origin policy.
-const smallFunctionBytes = Buffer.byteLength(small.functionCode);
+const smallFunctionBytes = readFileSync(join(smallBuilt, 'cloudfront-functions', 'viewer-request.js')).byteLength;
 
 // 6. Cold start: load and first call in a fresh process, over an empty module.
 function coldStart(module: string, event: unknown): number {
@@ -178,7 +175,7 @@ execFileSync('mkdir', ['-p', join(work, 'empty')]);
 writeFileSync(empty, 'export const handler = async (event) => event;\n');
 const coldDifferences: number[] = [];
 for (let i = 0; i < 15; i++) {
-  const viewerModule = join(example.deployed['viewer-request'], 'index.mjs');
+  const viewerModule = join(exampleDist, 'lambda-edge', 'viewer-request', 'index.mjs');
   coldDifferences.push(coldStart(viewerModule, viewerEvents[0]) - coldStart(empty, viewerEvents[0]));
 }
 const coldStartMs = median(coldDifferences);

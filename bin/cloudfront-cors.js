@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// `npx cloudfront-cors <command>`: the TypeScript sources run through tsx, like `npm run build`.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('../deploy/cli.ts');
+// `npx cloudfront-cors <command>`: the compiled CLI (lib/, written by `npm run compile` and by `npm pack`).
+let main;
+try {
+  ({ main } = await import('../lib/cli/main.js'));
+} catch (error) {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('lib/cli/main.js')) throw error;
+  console.error('cloudfront-cors: lib/ is missing: in a clone of the repository, run npm run compile first');
+  process.exit(1);
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -3,6 +3,7 @@
  * compiled policy inlined, checks each artifact against its runtime and CloudFront's size limits,
  * and only then replaces `dist/`. A refused policy or a failed check leaves `dist/` as it was.
  */
+import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -16,24 +17,43 @@ import {
   LAMBDA_EDGE_ORIGIN_MAX_ZIPPED_BYTES,
   LAMBDA_EDGE_VIEWER_MAX_ZIPPED_BYTES,
 } from './limits.ts';
-import { readPolicyFile } from './policy-file.ts';
+import { readPolicyFile, validatePolicy } from './policy-file.ts';
 import { deployableTemplate } from './template.ts';
 
-/** The repository root: where `functions/` and the default `cors.config.json` live. */
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The package's own folder: where `functions/` (the sources the build bundles), `template.yaml` and
+ * the schema live. The nearest folder above this file with a package.json, so it is the same from
+ * the TypeScript sources (this repository) and from the compiled `lib/` (an installed package).
+ * Never where a user's files go: those are relative to the folder a command runs in.
+ */
+export const ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(from: string): string {
+  for (let folder = from; ; folder = dirname(folder)) {
+    if (existsSync(join(folder, 'package.json'))) return folder;
+    if (dirname(folder) === folder) throw new Error(`cloudfront-cors: no package.json above ${from}; reinstall the package`);
+  }
+}
 
 /** Which half of the build `--only` keeps. */
 export type BuildTarget = 'lambda-edge' | 'cloudfront-functions';
 
 export interface BuildOptions {
-  /** Policy file. @default "<repo>/cors.config.json" */
+  /** Policy file, relative to the working directory. @default "cors.config.json" */
   config?: string;
-  /** Output folder, replaced whole on success. @default "<repo>/dist" */
+  /** A policy object, validated like a file, instead of `config` (it names the policy in messages). */
+  policy?: unknown;
+  /** Output folder, relative to the working directory, replaced whole on success. @default "dist" */
   outDir?: string;
   /** Build only one runtime's artifacts; the other's are kept from the previous `dist/`. */
   only?: BuildTarget;
   /** Make the handlers log every event they receive, for `replay`. @default false */
   recordEvents?: boolean;
+  /**
+   * The viewer-request flavour the template deploys. `"lambda"` builds no CloudFront Function (so a
+   * policy over its 10 KB builds) and writes a template without one. @default "function"
+   */
+  viewerRequest?: 'function' | 'lambda';
 }
 
 /** One built artifact and how it measures against its CloudFront limit. */
@@ -92,11 +112,16 @@ const LAMBDA_EDGE_FUNCTIONS = [
  * @throws PolicyError for a refused policy, BuildError for a failed build; the output folder is untouched
  */
 export async function build(options: BuildOptions = {}): Promise<BuildReport> {
-  const config = resolve(options.config ?? join(ROOT, 'cors.config.json'));
-  const outDir = resolve(options.outDir ?? join(ROOT, 'dist'));
+  const outDir = resolve(options.outDir ?? 'dist');
   const notes: string[] = [];
-  const validated = readPolicyFile(config, notes);
+  const validated =
+    options.policy !== undefined ? validatePolicy(options.policy, 'policy', notes) : readPolicyFile(resolve(options.config ?? 'cors.config.json'), notes);
   const policy = compilePolicy(validated);
+  const lambdaOnly = options.viewerRequest === 'lambda';
+  if (lambdaOnly && options.only === 'cloudfront-functions') {
+    throw new BuildError('--only cloudfront-functions builds nothing a Lambda@Edge viewer request deploys; drop one of the two');
+  }
+  const only = lambdaOnly ? 'lambda-edge' : options.only;
 
   await mkdir(dirname(outDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}-staging-`));
@@ -104,8 +129,8 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
     const fingerprint = policyFingerprint(policy) + (options.recordEvents ? '+record' : '');
     const manifest: Manifest = { policies: {} };
     let stale: BuildTarget | null = null;
-    if (options.only !== undefined) {
-      const other: BuildTarget = options.only === 'lambda-edge' ? 'cloudfront-functions' : 'lambda-edge';
+    if (only !== undefined && !lambdaOnly) {
+      const other: BuildTarget = only === 'lambda-edge' ? 'cloudfront-functions' : 'lambda-edge';
       const kept = await keepOtherTarget(outDir, staging, other);
       if (kept !== undefined) {
         manifest.policies[other] = kept;
@@ -114,11 +139,11 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
     }
     const artifacts: Artifact[] = [];
     const inlined: Inlined = { policy, recordEvents: options.recordEvents === true };
-    if (options.only !== 'cloudfront-functions') {
+    if (only !== 'cloudfront-functions') {
       artifacts.push(...(await buildLambdaEdge(inlined, staging)));
       manifest.policies['lambda-edge'] = fingerprint;
     }
-    if (options.only !== 'lambda-edge') {
+    if (only !== 'lambda-edge') {
       artifacts.push(await buildCloudFrontFunction(inlined, staging));
       manifest.policies['cloudfront-functions'] = fingerprint;
     }
@@ -127,13 +152,13 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
     if (over.length > 0) {
       const names = over.map((a) => `${a.name} (${a.size} bytes ${a.measure === 'zipped' ? 'zipped ' : ''}> ${a.limit})`);
       const way = over.some((a) => a.name.startsWith('cloudfront-functions'))
-        ? 'cover origins with wildcards, or deploy the Lambda@Edge viewer request instead (npm run build -- --only lambda-edge)'
+        ? 'cover origins with wildcards, or deploy the Lambda@Edge viewer request instead (--viewer-request lambda)'
         : 'shorten the policy';
       throw new BuildError(`over CloudFront's size limit: ${names.join(', ')}; ${way}`, artifacts);
     }
     await writeFile(join(staging, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     // Never a template that would deploy two policies at once.
-    const template = stale === null && (await writeTemplate(staging, validated));
+    const template = stale === null && (await writeTemplate(staging, validated, lambdaOnly));
     await replaceFolder(staging, outDir);
     return { artifacts, template, stale, notes };
   } finally {
@@ -312,12 +337,13 @@ async function zippedSize(folder: string): Promise<number> {
  * Writes the deployable template beside the artifacts it deploys. With `--only` and no previous
  * build of the other runtime there is nothing complete to deploy, so no template.
  */
-async function writeTemplate(outDir: string, policy: CorsPolicy): Promise<boolean> {
+async function writeTemplate(outDir: string, policy: CorsPolicy, lambdaOnly: boolean): Promise<boolean> {
   const functionCode = join(outDir, 'cloudfront-functions', 'viewer-request.js');
   const folders = LAMBDA_EDGE_FUNCTIONS.map(({ name }) => join(outDir, 'lambda-edge', name));
-  if (!(await exists(functionCode)) || !(await Promise.all(folders.map(exists))).every(Boolean)) return false;
+  if ((!lambdaOnly && !(await exists(functionCode))) || !(await Promise.all(folders.map(exists))).every(Boolean)) return false;
   const source = await readFile(join(ROOT, 'template.yaml'), 'utf8');
-  await writeFile(join(outDir, 'template.yaml'), deployableTemplate(source, await readFile(functionCode, 'utf8'), policy));
+  const code = lambdaOnly ? null : await readFile(functionCode, 'utf8');
+  await writeFile(join(outDir, 'template.yaml'), deployableTemplate(source, code, policy));
   return true;
 }
 

@@ -6,7 +6,7 @@
  * parameter's value in samconfig.toml, and a saved value would outlive a change to the policy.
  * Written by every full build, so the code deployed is always the code just built and tested.
  */
-import { Scalar, isScalar, parse, parseDocument, visit, type Tags } from 'yaml';
+import { Scalar, isScalar, isSeq, parse, parseDocument, visit, type Document, type Tags } from 'yaml';
 import type { CorsPolicy } from '../functions/core/policy.ts';
 import { cloudFrontAllowedMethods } from './cloudfront-methods.ts';
 
@@ -17,12 +17,16 @@ const FUNCTION_CODE_PATH = ['Resources', 'ViewerRequestFunction', 'Properties', 
  * Returns the deployable template for a source template, the built CloudFront Function and the policy.
  * Everything else (comments, order, short-form tags) is kept as written.
  */
-export function deployableTemplate(source: string, functionCode: string, policy: CorsPolicy): string {
+export function deployableTemplate(source: string, functionCode: string | null, policy: CorsPolicy): string {
   const doc = parseDocument(source, { logLevel: 'error' });
   if (!doc.hasIn(FUNCTION_CODE_PATH)) throw new Error(`template.yaml has no ${FUNCTION_CODE_PATH.join('.')}`);
-  const code = new Scalar(functionCode);
-  code.type = Scalar.BLOCK_LITERAL;
-  doc.setIn(FUNCTION_CODE_PATH, code);
+  if (functionCode === null) {
+    withoutCloudFrontFunction(doc);
+  } else {
+    const code = new Scalar(functionCode);
+    code.type = Scalar.BLOCK_LITERAL;
+    doc.setIn(FUNCTION_CODE_PATH, code);
+  }
 
   const literals: Record<string, unknown> = {
     Preflight: policy.preflight,
@@ -46,6 +50,43 @@ export function deployableTemplate(source: string, functionCode: string, policy:
     if (typeof uri === 'string' && uri.startsWith('dist/')) doc.setIn(path, uri.slice('dist/'.length));
   }
   return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * The template for a deployment whose viewer request is the Lambda@Edge function only (a policy
+ * over the CloudFront Function's 10 KB): no CloudFront Function, no output naming it, and every
+ * `!If [ViewerRequestByFunction, …]` resolved to its Lambda@Edge branch, since CloudFormation
+ * refuses a reference to a missing resource even in a branch it would not take.
+ */
+function withoutCloudFrontFunction(doc: Document): void {
+  doc.deleteIn(['Resources', 'ViewerRequestFunction']);
+  doc.deleteIn(['Outputs', 'ViewerRequestFunctionArn']);
+  const isNoValue = (node: unknown) => isScalar(node) && node.tag === '!Ref' && node.value === 'AWS::NoValue';
+  const lambdaBranch = (node: unknown): unknown => {
+    if (!isSeq(node) || node.tag !== '!If') return undefined;
+    const [condition, , otherwise] = node.items;
+    return isScalar(condition) && condition.value === 'ViewerRequestByFunction' ? otherwise : undefined;
+  };
+  visit(doc, {
+    Pair(_, pair) {
+      const branch = lambdaBranch(pair.value);
+      if (branch === undefined) return undefined;
+      if (isNoValue(branch)) return visit.REMOVE;
+      pair.value = branch as typeof pair.value;
+      return undefined;
+    },
+    Seq(_, seq) {
+      if (lambdaBranch(seq) !== undefined) return undefined; // handled as an item below
+      seq.items = seq.items.flatMap((item) => {
+        const branch = lambdaBranch(item);
+        if (branch === undefined) return [item];
+        return isNoValue(branch) ? [] : [branch as typeof item];
+      });
+      return undefined;
+    },
+  });
+  doc.deleteIn(['Conditions', 'ViewerRequestByFunction']);
+  doc.deleteIn(['Parameters', 'ViewerRequestRuntime']);
 }
 
 /** Names of CloudFormation's short-form intrinsic functions (`!Ref`, `!GetAtt`, …). */

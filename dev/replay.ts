@@ -1,18 +1,15 @@
 /**
- * `npx cloudfront-cors replay FILE…`: runs events CloudFront really sent through the built handlers
- * and prints what each returned. It reads the lines a `--record-events` build logs (with or
+ * Recorded events (`npx cloudfront-cors replay`, cli/replay.ts, and the testing helpers). It reads the lines a `--record-events` build logs (with or
  * without CloudWatch's timestamp and request-id prefix), raw event JSON (a Lambda@Edge event, a
  * CloudFront Functions event, or an array of them), and the event objects
- * `aws cloudfront test-function` takes. `--save DIR` writes each event as a test fixture,
- * `DIR/<runtime>/<event-type>/<name>.json`, the layout of `test/events/`.
+ * `aws cloudfront test-function` takes, and runs them through the handlers for their kind.
+ * `saveFixture` writes an event as a test fixture, `DIR/<runtime>/<event-type>/<name>.json`, the
+ * layout of `test/events/`.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
-import { build } from '../build/build.ts';
-import { loadHandlers, type EdgeHandlers, type FunctionRequestEvent } from './handlers.ts';
+import type { EdgeHandlers, FunctionRequestEvent } from './handlers.ts';
 
 /** The kinds of event the handlers take, named as `test/events/` folders are. */
 export type EventKind = 'lambda-edge/viewer-request' | 'lambda-edge/origin-response' | 'cloudfront-functions/viewer-request';
@@ -35,7 +32,7 @@ export function parseRecorded(text: string, file: string): RecordedEvent[] {
   const whole = tryParse(text.trim());
   if (whole !== undefined) {
     const items = Array.isArray(whole) ? whole : [whole];
-    return items.map((item, i) => recorded(item, items.length > 1 ? `${file}[${i}]` : file));
+    return items.map((item, i) => recordedEvent(item, items.length > 1 ? `${file}[${i}]` : file));
   }
   const events: RecordedEvent[] = [];
   text.split('\n').forEach((line, index) => {
@@ -43,14 +40,14 @@ export function parseRecorded(text: string, file: string): RecordedEvent[] {
     if (start < 0) return; // CloudWatch's START, END and REPORT lines, blank lines
     const value = tryParse(line.slice(start).trim());
     if (value === undefined) throw new ReplayError(`${file}:${index + 1}: not JSON from the first "{" on: ${line.slice(start, start + 60)}…`);
-    events.push(recorded(value, `${file}:${index + 1}`));
+    events.push(recordedEvent(value, `${file}:${index + 1}`));
   });
   if (events.length === 0) throw new ReplayError(`${file}: no event found (expected JSON, or log lines with one JSON object each)`);
   return events;
 }
 
 /** Tells which handler an event is for, unwrapping a recorded line's `{"cloudfront-cors": …, "event": …}`. */
-function recorded(value: unknown, source: string): RecordedEvent {
+export function recordedEvent(value: unknown, source: string): RecordedEvent {
   const object = value as Record<string, unknown> | null;
   const event = object && typeof object === 'object' && 'cloudfront-cors' in object ? object['event'] : value;
   const lambdaType = (event as CloudFrontRequestEvent)?.Records?.[0]?.cf?.config?.eventType;
@@ -83,69 +80,6 @@ export function saveFixture(folder: string, recordedEvent: RecordedEvent, name: 
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(recordedEvent.event, null, 2)}\n`);
   return path;
-}
-
-export const REPLAY_USAGE = `usage: npx cloudfront-cors replay [--config PATH | --dist DIR] [--save DIR [--name NAME]] FILE…
-
-Runs recorded CloudFront events through the built handlers and prints what each returned. A FILE
-holds log lines from a --record-events build (CloudWatch prefixes are fine), raw event JSON (one
-event or an array), or an event object as aws cloudfront test-function takes it.
-
-  --config PATH   build this policy for the replay (default: cors.config.json)
-  --dist DIR      replay through an existing build instead
-  --save DIR      also write each event as a fixture: DIR/<runtime>/<event-type>/<NAME>.json
-  --name NAME     the fixture's name (default: recorded-N); with several events, NAME-N`;
-
-export async function replay(argv: string[], out: (line: string) => void = console.log): Promise<number> {
-  let parsed: { values: { config?: string; dist?: string; save?: string; name?: string; help?: boolean }; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string' },
-        dist: { type: 'string' },
-        save: { type: 'string' },
-        name: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    console.error(`cloudfront-cors replay: ${(error as Error).message}\n\n${REPLAY_USAGE}`);
-    return 2;
-  }
-  const { values, positionals: files } = parsed;
-  if (values.help) {
-    out(REPLAY_USAGE);
-    return 0;
-  }
-  if (files.length === 0 || (values.config && values.dist)) {
-    console.error(`cloudfront-cors replay: ${files.length === 0 ? 'name at least one FILE' : 'give --config or --dist, not both'}\n\n${REPLAY_USAGE}`);
-    return 2;
-  }
-  let events: RecordedEvent[];
-  try {
-    events = files.flatMap((file) => parseRecorded(readFileSync(file, 'utf8'), file));
-  } catch (error) {
-    console.error(`cloudfront-cors replay: ${(error as Error).message}`);
-    return 1;
-  }
-
-  let dist = values.dist;
-  if (dist === undefined) {
-    dist = join(mkdtempSync(join(tmpdir(), 'cloudfront-cors-replay-')), 'dist');
-    await build({ config: resolve(values.config ?? 'cors.config.json'), outDir: dist });
-  }
-  const handlers = await loadHandlers(resolve(dist));
-  for (const [index, event] of events.entries()) {
-    out(`# ${event.source}: ${event.kind}`);
-    out(JSON.stringify(await replayEvent(handlers, event), null, 2));
-    if (values.save) {
-      const name = (values.name ?? 'recorded') + (values.name && events.length === 1 ? '' : `-${index + 1}`);
-      out(`# saved as ${saveFixture(values.save, event, name)}`);
-    }
-  }
-  return 0;
 }
 
 function tryParse(text: string): unknown {

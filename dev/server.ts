@@ -1,19 +1,17 @@
 /**
- * `npx cloudfront-cors dev` (and `npm run dev`): builds the policy into a scratch folder, starts the
+ * `npx cloudfront-cors dev`: builds the policy in memory, starts the
  * local edge in front of a folder served like S3 (or any URL), and a demo page served from two
  * origins, `http://localhost:PORT` and `http://127.0.0.1:PORT`, that reads through the edge.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ROOT, build } from '../build/build.ts';
+import { ROOT } from '../build/build.ts';
 import { readPolicyFile } from '../build/policy-file.ts';
 import { parseTemplate } from '../build/template.ts';
 import { createEdge, type Edge } from './edge.ts';
-import { loadHandlers } from './handlers.ts';
+import { buildInMemory, type EdgeHandlers } from './handlers.ts';
 import { s3Folder, urlOrigin, type RecordingOrigin } from './origins.ts';
 
 export interface DevOptions {
@@ -52,25 +50,35 @@ export async function startDev(options: DevOptions = {}): Promise<DevServer> {
   const demoPort = (demo.address() as AddressInfo).port;
   const demoOrigins = [`http://localhost:${demoPort}`, `http://127.0.0.1:${demoPort}`];
 
-  const work = mkdtempSync(join(tmpdir(), 'cloudfront-cors-dev-'));
-  const policy = options.policy ?? readPolicyFile(resolve(options.config ?? 'cors.config.json'));
-  const allowOrigins = (policy as { allowOrigins: string[] }).allowOrigins;
-  const withDemo = options.allowDemoOrigins === false || allowOrigins.includes('*') ? allowOrigins : [...allowOrigins, ...demoOrigins];
-  writeFileSync(join(work, 'cors.config.json'), JSON.stringify({ ...policy, allowOrigins: withDemo }));
-  await build({ config: join(work, 'cors.config.json'), outDir: join(work, 'dist') });
+  let handlers: EdgeHandlers;
+  let policy: object;
+  try {
+    policy = options.policy ?? readPolicyFile(resolve(options.config ?? 'cors.config.json'));
+    const allowOrigins = (policy as { allowOrigins: string[] }).allowOrigins;
+    const withDemo = options.allowDemoOrigins === false || allowOrigins.includes('*') ? allowOrigins : [...allowOrigins, ...demoOrigins];
+    handlers = await buildInMemory({ ...policy, allowOrigins: withDemo });
+  } catch (error) {
+    await close(demo);
+    throw error;
+  }
 
   const headers = templateHeaders();
   const forwardHeaders = (policy as { preflight?: string }).preflight === 'origin' ? headers.preflight : [];
 
   const origin = options.origin ? urlOrigin(options.origin) : s3Folder(resolve(options.bucket ?? join(ROOT, 'dev', 'demo-bucket')));
   const edge = createEdge({
-    handlers: options.noFunctions ? null : await loadHandlers(join(work, 'dist')),
+    handlers: options.noFunctions ? null : handlers,
     viewer: options.viewer ?? 'cloudfront-functions',
     origin,
     keyHeaders: headers.cacheKey,
     forwardHeaders,
   });
-  await listen(edge.server, options.port ?? 8080);
+  try {
+    await listen(edge.server, options.port ?? 8080);
+  } catch (error) {
+    await close(demo);
+    throw error;
+  }
   const edgeUrl = `http://127.0.0.1:${(edge.server.address() as AddressInfo).port}`;
 
   const page = readFileSync(join(ROOT, 'dev', 'demo.html'), 'utf8').replace(
@@ -110,10 +118,17 @@ interface TemplateShape {
   };
 }
 
+/** A port another program holds: the user picks another. */
+export class PortInUse extends Error {
+  override readonly name = 'PortInUse';
+}
+
 /** Listens on loopback only: nothing here is for the network. */
 function listen(server: Server, port: number): Promise<Server> {
   return new Promise((done, fail) => {
-    server.once('error', fail);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      fail(error.code === 'EADDRINUSE' ? new PortInUse(`port ${port} on 127.0.0.1 is in use`) : error);
+    });
     server.listen(port, '127.0.0.1', () => done(server));
   });
 }
@@ -123,72 +138,4 @@ function close(server: Server): Promise<void> {
     server.closeAllConnections();
     server.close(() => done());
   });
-}
-
-export const DEV_USAGE = `usage: npx cloudfront-cors dev [options]   (or npm run dev -- [options])
-
-Runs the built functions in a local CloudFront on 127.0.0.1, in CloudFront's order (viewer request,
-cache keyed like template.yaml's cache policy, origin, origin response), with a demo page served from
-two origins that reads through it. The demo's origins are added to your policy for this run only.
-
-  --config PATH                   policy file (default: cors.config.json)
-  --viewer function|lambda        the viewer-request flavour (default: function)
-  --origin URL                    proxy to this origin (default: serve --bucket like S3)
-  --bucket DIR                    folder served like an S3 bucket whose CORS rule allows * (default: dev/demo-bucket)
-  --port N                        edge port (default: 8080; 0 picks one)
-  --demo-port N                   demo page port (default: 3030; 0 picks one)
-  --no-functions                  a distribution without cloudfront-cors, to see the failure it fixes
-  -h, --help                      this text`;
-
-/** Runs `dev` until interrupted. */
-export async function dev(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' },
-        viewer: { type: 'string' },
-        origin: { type: 'string' },
-        bucket: { type: 'string' },
-        port: { type: 'string' },
-        'demo-port': { type: 'string' },
-        'no-functions': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    console.error(`cloudfront-cors dev: ${(error as Error).message}\n\n${DEV_USAGE}`);
-    return 2;
-  }
-  if (values['help']) {
-    console.log(DEV_USAGE);
-    return 0;
-  }
-  const viewer = values['viewer'] ?? 'function';
-  const port = (name: string, fallback: number) => (values[name] === undefined ? fallback : Number(values[name]));
-  if (viewer !== 'function' && viewer !== 'lambda') {
-    console.error(`cloudfront-cors dev: --viewer takes function or lambda, not "${viewer}"`);
-    return 2;
-  }
-  if (!Number.isInteger(port('port', 8080)) || !Number.isInteger(port('demo-port', 3030))) {
-    console.error('cloudfront-cors dev: --port and --demo-port take a port number');
-    return 2;
-  }
-  const server = await startDev({
-    config: values['config'] as string | undefined,
-    viewer: viewer === 'lambda' ? 'lambda-edge' : 'cloudfront-functions',
-    noFunctions: values['no-functions'] === true,
-    origin: values['origin'] as string | undefined,
-    bucket: values['bucket'] as string | undefined,
-    port: port('port', 8080),
-    demoPort: port('demo-port', 3030),
-  });
-  console.log(`local edge:  ${server.edgeUrl}  (${values['no-functions'] ? 'without cloudfront-cors' : `viewer request: ${viewer === 'lambda' ? 'Lambda@Edge' : 'CloudFront Function'}`})`);
-  console.log(`origin:      ${values['origin'] ?? `${values['bucket'] ?? 'dev/demo-bucket'}, served like S3 with AllowedOrigin *`}`);
-  console.log(`demo page:   ${server.demoUrls[0]}  and  ${server.demoUrls[1]}  (two origins, one cache)`);
-  console.log('Ctrl-C stops.');
-  await new Promise<void>((done) => process.once('SIGINT', () => done()));
-  await server.close();
-  return 0;
 }

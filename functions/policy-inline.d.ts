@@ -8,7 +8,7 @@ declare global {
    */
   const CORS_POLICY: CompiledPolicy;
   /**
-   * `npm run build -- --record-events`: each handler logs every event it receives as one JSON line,
+   * `npx cloudfront-cors build --record-events`: each handler logs every event it receives as one JSON line,
    * `{"cloudfront-cors":"<event type>","event":{…}}`, for `npx cloudfront-cors replay`. Off by
    * default, and then compiled out.
    */

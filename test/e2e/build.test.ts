@@ -15,11 +15,11 @@ import { DEFAULT_POLICY } from '../../functions/core/policy.ts';
 import { builtArtifacts, testPolicy, type Artifacts } from '../support/artifacts.ts';
 import { loadEvent, scenarios } from '../support/events.ts';
 
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const CLI = join(ROOT, 'bin', 'cloudfront-cors.js');
 
-/** Runs the build CLI; returns its exit code and output. */
+/** Runs `npx cloudfront-cors build`; returns its exit code and output. */
 function runBuild(...args: string[]) {
-  const result = spawnSync(TSX, [join(ROOT, 'build', 'cli.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
+  const result = spawnSync(process.execPath, [CLI, 'build', ...args], { encoding: 'utf8', cwd: ROOT });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -125,7 +125,7 @@ describe('npm run build', () => {
     const { config, out } = workspace({ allowOrigins: ['https://app.example.com'] });
     const other = workspace().out;
     expect(runBuild('--config', config, '--out', out).code).toBe(0);
-    expect(spawnSync(TSX, [join(ROOT, 'build', 'cli.ts'), '--config', config, '--out', other], { cwd: tmpdir() }).status).toBe(0);
+    expect(spawnSync(process.execPath, [CLI, 'build', '--config', config, '--out', other], { cwd: tmpdir() }).status).toBe(0);
     expect(snapshot(other)).toEqual(snapshot(out));
   });
 
@@ -136,7 +136,7 @@ describe('npm run build', () => {
     const result = runBuild(...args);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
-    expect(result.stderr).toContain('usage: npm run build');
+    expect(result.stderr).toContain('usage: npx cloudfront-cors build');
   });
 
   it('names a missing policy file', () => {

@@ -14,7 +14,12 @@ function deployWith(sam: 'recording' | 'missing', ...args: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'cloudfront-cors-deploy-'));
   const record = join(dir, 'sam-arguments.json');
   if (sam === 'recording') {
-    writeFileSync(join(dir, 'sam'), `#!${process.execPath}\nrequire('fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(2)));\n`);
+    // `sam --version` is how deploy checks that sam exists; every other call is recorded.
+    writeFileSync(
+      join(dir, 'sam'),
+      `#!${process.execPath}\nif (process.argv[2] === '--version') console.log('SAM CLI, version 1.150.0');\n` +
+        `else require('fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(2)));\n`,
+    );
     chmodSync(join(dir, 'sam'), 0o755);
   }
   const out = join(dir, 'dist');

@@ -90,7 +90,7 @@ describe('README', () => {
 
   it('shows the size table the build prints for the default policy', () => {
     // Built into a scratch folder's dist/, so the table prints the same paths as the README's.
-    const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'build', 'cli.ts'), '--config', join(ROOT, 'cors.config.json')], {
+    const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'cloudfront-cors.js'), 'build', '--config', join(ROOT, 'cors.config.json')], {
       encoding: 'utf8',
       cwd: mkdtempSync(join(tmpdir(), 'cloudfront-cors-readme-')),
     });

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROOT, build } from '../../build/build.ts';
 import { loadHandlers, type EdgeHandlers } from '../../dev/handlers.ts';
-import { parseRecorded, replay } from '../../dev/replay.ts';
+import { main } from '../../cli/main.ts';
+import { parseRecorded } from '../../dev/replay.ts';
 import { buildHandlers, header, loadEvent, runEvent, status } from 'cloudfront-cors/testing';
 import { loadEvent as loadFixture } from '../support/events.ts';
 
@@ -25,7 +26,7 @@ async function buildInto(recordEvents: boolean): Promise<{ dist: string; handler
 
 async function runReplay(...argv: string[]) {
   const lines: string[] = [];
-  const code = await replay(argv, (line) => lines.push(line));
+  const code = await main(['replay', ...argv], { out: (line) => lines.push(line), err: (line) => console.error(line) });
   return { code, out: lines.join('\n') };
 }
 

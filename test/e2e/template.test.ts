@@ -120,7 +120,7 @@ describe('template.yaml', () => {
   });
 
   it('cannot be deployed itself: TemplateSource has no value, and only the built template drops it', () => {
-    expect(template.Parameters['TemplateSource']).toMatchObject({ AllowedValues: ['npm run build'] });
+    expect(template.Parameters['TemplateSource']).toMatchObject({ AllowedValues: ['npx cloudfront-cors build'] });
     expect(template.Parameters['TemplateSource']!.Default).toBeUndefined();
     expect(deployable.Parameters).not.toHaveProperty('TemplateSource');
   });

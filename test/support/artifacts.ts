@@ -4,7 +4,7 @@
  * under `njs`, the engine CloudFront Functions is derived from. Builds are cached per policy.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CloudFrontRequestEvent, CloudFrontRequestResult, CloudFrontResponseEvent, CloudFrontResponseResult } from 'aws-lambda';
@@ -53,9 +53,12 @@ async function buildAndLoad(policy: object): Promise<Artifacts> {
   const dist = join(root, 'dist');
   await build({ config, outDir: dist });
   const handlers = await loadHandlers(dist);
+  // Each Lambda@Edge folder copied alone, as Lambda unpacks a deployment package: no node_modules above it.
+  const deployed = { 'viewer-request': join(root, 'deployed', 'viewer-request'), 'origin-response': join(root, 'deployed', 'origin-response') };
+  for (const [name, folder] of Object.entries(deployed)) cpSync(join(dist, 'lambda-edge', name), folder, { recursive: true });
   return {
     dist,
-    deployed: handlers.deployed,
+    deployed,
     functionCode: handlers.functionCode,
     viewerRequestLambda: (event) => handlers.viewerRequestLambda(event, edgeContext('cors-viewer-request')),
     originResponse: (event) => handlers.originResponse(event, edgeContext('cors-origin-response')),
@@ -85,11 +88,13 @@ require('fs').writeFileSync(${JSON.stringify(output)}, JSON.stringify(results));
   );
   try {
     execFileSync('njs', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return JSON.parse(readFileSync(output, 'utf8'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new Error('njs is not installed: the CloudFront Function tests run the built file under it. Install it with `apt-get install -y njs`.');
     }
     throw error;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return JSON.parse(readFileSync(output, 'utf8'));
 }

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { ROOT } from '../../build/build.ts';
-import { main } from '../../deploy/cli.ts';
+import { main } from '../../cli/main.ts';
 
 export const FUNCTION_ARN = 'arn:aws:cloudfront::123456789012:function/cors-viewer-request';
 export const VIEWER_LAMBDA_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:cors-viewer-request:3';

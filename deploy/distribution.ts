@@ -1,12 +1,11 @@
 /**
- * `npx cloudfront-cors attach|detach` (SPEC §8): puts the stack's functions and cache policy on one
- * cache behavior of an existing distribution, or takes them off again.
- *
- * Exit codes: 0 done or nothing to do; 1 refused or failed; 2 bad arguments.
+ * Attach and detach (SPEC §8): puts the stack's functions and cache policy on one cache behavior
+ * of an existing distribution, or takes them off again, through the CloudFront API with the
+ * distribution's ETag. `npx cloudfront-cors attach|detach` (cli/attach.ts, cli/detach.ts) parse
+ * the flags and call these.
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   CloudFrontClient,
@@ -17,118 +16,36 @@ import {
   UpdateDistributionCommand,
   type DistributionConfig,
 } from '@aws-sdk/client-cloudfront';
-import { PolicyError, readPolicyFile } from '../build/policy-file.ts';
-import { replay } from '../dev/replay.ts';
-import { dev } from '../dev/server.ts';
-import { deploy } from './deploy.ts';
+import { readPolicyFile } from '../build/policy-file.ts';
+import { BadArguments, Refusal, type Output } from '../cli/command.ts';
 import { planAttach, planDetach, renderChanges, type EdgeTargets, type Plan, type PreviousSettings } from './plan.ts';
-
-/** Where lines go: stdout and stderr by default; tests collect them. */
-export interface Output {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-const CONSOLE: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
 /** Lambda@Edge and the stack live in us-east-1; CloudFront's API is global and signs there too. */
 const REGION = 'us-east-1';
 
-export const USAGE = `usage: cloudfront-cors <command> [options]
-
-commands:
-  dev      a local CloudFront running the built functions, with a demo page (npm run dev -- --help)
-  replay   run recorded CloudFront events through the built handlers (replay --help)
-  deploy   build, then deploy dist/template.yaml with the AWS SAM CLI (npm run deploy -- --help)
-  attach   put the cloudfront-cors functions and cache policy on a cache behavior of an existing distribution
-  detach   take them off again, restoring the cache policy and methods the behavior had before
-
-options:
-  --distribution-id ID               the distribution to change (required)
-  --stack-name NAME                  read the ARNs and the cache policy from this stack's outputs (us-east-1)
-  --viewer-request-function-arn ARN  the CloudFront Function for viewer request (instead of the stack's)
-  --viewer-request-lambda-arn ARN    the Lambda@Edge viewer request version (instead of the CloudFront Function)
-  --origin-response-lambda-arn ARN   the Lambda@Edge origin response version
-  --cache-policy-id ID               the cache policy whose key includes Origin
-  --origin-request-policy-id ID      with preflight "origin": the policy forwarding the preflight headers
-  --viewer-request function|lambda   which viewer-request flavour to attach (default: function)
-  --path-pattern P                   the cache behavior with this path pattern (default: the default behavior)
-  --config PATH                      the policy file, for its methods and preflight mode (default: cors.config.json)
-  --dry-run                          print the change and write nothing
-  --force                            replace a function or origin request policy cloudfront-cors did not attach
-  -h, --help                         this text
-
-With every ARN and the cache policy given as flags, no AWS call is made but the distribution's own.
-Exit codes: 0 done or nothing to do, 1 refused or failed, 2 bad arguments.`;
-
-const OPTIONS = {
-  'distribution-id': { type: 'string' },
-  'stack-name': { type: 'string' },
-  'viewer-request-function-arn': { type: 'string' },
-  'viewer-request-lambda-arn': { type: 'string' },
-  'origin-response-lambda-arn': { type: 'string' },
-  'cache-policy-id': { type: 'string' },
-  'origin-request-policy-id': { type: 'string' },
-  'viewer-request': { type: 'string' },
-  'path-pattern': { type: 'string' },
-  config: { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  force: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type Flags = Partial<Record<Exclude<keyof typeof OPTIONS, 'dry-run' | 'force' | 'help'>, string>> & {
+/** The flags attach and detach read (cli/attach.ts and cli/detach.ts parse them). */
+export interface DistributionFlags {
+  'distribution-id'?: string;
+  'stack-name'?: string;
+  'viewer-request-function-arn'?: string;
+  'viewer-request-lambda-arn'?: string;
+  'origin-response-lambda-arn'?: string;
+  'cache-policy-id'?: string;
+  'origin-request-policy-id'?: string;
+  'viewer-request'?: string;
+  'path-pattern'?: string;
+  config?: string;
   'dry-run'?: boolean;
   force?: boolean;
-  help?: boolean;
-};
-
-/** A refusal or failure the user can act on: exit 1 with this message. */
-class Refusal extends Error {}
-/** Arguments that make no sense: exit 2 with this message and the usage. */
-class BadArguments extends Error {}
-
-/** Runs `cloudfront-cors <command> …` and returns the exit code. */
-export async function main(argv: string[], output: Output = CONSOLE): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    output.out(USAGE);
-    return command === undefined ? 2 : 0;
-  }
-  if (command === 'deploy') return deploy(rest);
-  if (command === 'dev') return dev(rest);
-  if (command === 'replay') return replay(rest);
-  try {
-    const flags = parseFlags(rest);
-    if (flags.help) {
-      output.out(USAGE);
-      return 0;
-    }
-    if (command === 'attach') return await attach(flags, output);
-    if (command === 'detach') return await detach(flags, output);
-    throw new BadArguments(`unknown command "${command}"`);
-  } catch (error) {
-    if (error instanceof BadArguments) {
-      output.err(`cloudfront-cors: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (error instanceof Refusal || error instanceof PolicyError) {
-      output.err(`cloudfront-cors ${command}: ${error.message}`);
-      return 1;
-    }
-    output.err(`cloudfront-cors ${command}: ${awsMessage(error)}`);
-    return 1;
-  }
 }
+type Flags = DistributionFlags;
 
-function parseFlags(args: string[]): Flags {
-  let flags: Flags;
-  try {
-    flags = parseArgs({ args, options: OPTIONS, allowPositionals: false }).values as Flags;
-  } catch (error) {
-    throw new BadArguments((error as Error).message);
-  }
-  if (flags.help) return flags;
+/**
+ * Checks the flags both verbs share.
+ *
+ * @throws BadArguments naming what is missing or contradictory
+ */
+export function checkDistributionFlags(flags: Flags): void {
   if (!flags['distribution-id']) throw new BadArguments('--distribution-id is required');
   const viewer = flags['viewer-request'];
   if (viewer !== undefined && viewer !== 'function' && viewer !== 'lambda') {
@@ -137,10 +54,15 @@ function parseFlags(args: string[]): Flags {
   if (flags['viewer-request-function-arn'] && flags['viewer-request-lambda-arn']) {
     throw new BadArguments('give --viewer-request-function-arn or --viewer-request-lambda-arn, not both: a behavior runs one viewer-request function');
   }
-  return flags;
 }
 
-async function attach(flags: Flags, output: Output): Promise<number> {
+/**
+ * Puts the stack's functions and cache policy on one cache behavior (SPEC §8).
+ *
+ * @returns the exit code: 0 done or nothing to do
+ * @throws BadArguments, Refusal, PolicyError, or an AWS error (see `awsMessage`)
+ */
+export async function attach(flags: Flags, output: Output): Promise<number> {
   const policy = readPolicyFile(resolve(flags.config ?? 'cors.config.json'));
   const targets = await resolveTargets(flags, policy.preflight === 'origin');
   const cloudfront = new CloudFrontClient({ region: REGION });
@@ -156,7 +78,8 @@ async function attach(flags: Flags, output: Output): Promise<number> {
   });
 }
 
-async function detach(flags: Flags, output: Output): Promise<number> {
+/** Takes them off again, restoring what the behavior had before attach. */
+export async function detach(flags: Flags, output: Output): Promise<number> {
   const outputs = flags['stack-name'] ? await stackOutputs(flags['stack-name']) : {};
   const ours = [
     flags['viewer-request-function-arn'] ?? outputs['ViewerRequestFunctionArn'],
@@ -308,7 +231,7 @@ export function decodePrevious(value: string): PreviousSettings | undefined {
 }
 
 /** AWS errors as a person can act on them. */
-function awsMessage(error: unknown): string {
+export function awsMessage(error: unknown): string {
   const name = (error as Error).name;
   const message = (error as Error).message;
   if (name === 'CredentialsProviderError') return `no AWS credentials: ${message} (set AWS_PROFILE or run aws configure)`;

@@ -1,0 +1,49 @@
+/**
+ * `npx cloudfront-cors init`: writes a starter `./cors.config.json` whose `$schema` points at the
+ * schema inside the installed package, so editors complete and check it (SPEC §9). Never
+ * overwrites a file: an existing one is refused with exit 1.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { ROOT } from '../build/build.ts';
+import { parseFlags, Refusal, type Command } from './command.ts';
+
+/** The starter policy: one origin to replace, the defaults written out so they can be edited. */
+const STARTER = {
+  allowOrigins: ['https://app.example.com'],
+  allowMethods: ['GET', 'HEAD'],
+  allowHeaders: [],
+  exposeHeaders: [],
+  allowCredentials: false,
+  maxAge: 600,
+  preflight: 'edge',
+};
+
+export const initCommand: Command = {
+  name: 'init',
+  summary: 'write a starter ./cors.config.json',
+  usage: `usage: npx cloudfront-cors init [--config PATH]
+
+Writes a starter policy whose "$schema" is the schema in the installed package, so editors complete
+it. Refuses to overwrite an existing file.
+
+  --config PATH   where to write it (default: ./cors.config.json)`,
+
+  async run(argv, output) {
+    const { values } = parseFlags(argv, { config: { type: 'string' } });
+    if (values.help) {
+      output.out(this.usage);
+      return 0;
+    }
+    const target = resolve(values.config ?? 'cors.config.json');
+    if (existsSync(target)) {
+      throw new Refusal(`${values.config ?? 'cors.config.json'} already exists; edit it, or remove it first to start again`);
+    }
+    if (!existsSync(dirname(target))) throw new Refusal(`${dirname(target)} does not exist; create the folder first`);
+    const schema = relative(dirname(target), join(ROOT, 'cors.config.schema.json')).split(sep).join('/');
+    const policy = { $schema: schema.startsWith('.') ? schema : `./${schema}`, ...STARTER };
+    writeFileSync(target, `${JSON.stringify(policy, null, 2)}\n`, { flag: 'wx' });
+    output.out(`wrote ${values.config ?? 'cors.config.json'}: list your origins in allowOrigins, then npx cloudfront-cors build`);
+    return 0;
+  },
+};
