@@ -4,12 +4,10 @@
  * with a few allowed origins among them. Goal: one entry per allowed origin seen, plus one (`null`).
  * For comparison, the same traffic with `Origin` in the cache key but no viewer-request function.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, build } from '../build/build.ts';
+import { ROOT } from '../build/build.ts';
 import { createEdge, type Edge } from '../dev/edge.ts';
-import { loadHandlers, type EdgeHandlers } from '../dev/handlers.ts';
+import { buildInMemory, type EdgeHandlers } from '../dev/handlers.ts';
 import { s3Folder } from '../dev/origins.ts';
 import { templateHeaders } from '../dev/server.ts';
 
@@ -43,10 +41,7 @@ async function entriesFor(edge: Edge, traffic: string[]): Promise<number> {
   return edge.cache.size;
 }
 
-const work = mkdtempSync(join(tmpdir(), 'cloudfront-cors-cache-figures-'));
-writeFileSync(join(work, 'cors.config.json'), JSON.stringify({ allowOrigins: ['https://app.example.com', 'https://*.preview.example.com'] }));
-await build({ config: join(work, 'cors.config.json'), outDir: join(work, 'dist') });
-const handlers: EdgeHandlers = await loadHandlers(join(work, 'dist'));
+const handlers: EdgeHandlers = await buildInMemory({ allowOrigins: ['https://app.example.com', 'https://*.preview.example.com'] });
 const bucket = join(ROOT, 'dev', 'demo-bucket');
 
 const next = random(20261123);

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // `npx cloudfront-cors <command>`: the compiled CLI (lib/, written by `npm run compile` and by `npm pack`).
+// The AWS SDK prints a nine-line warning about its own future Node support on every client; it is
+// not about this command and would bury its output. Set before the SDK is loaded.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 let main;
 try {
   ({ main } = await import('../lib/cli/main.js'));

@@ -115,7 +115,9 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   const outDir = resolve(options.outDir ?? 'dist');
   const notes: string[] = [];
   const validated =
-    options.policy !== undefined ? validatePolicy(options.policy, 'policy', notes) : readPolicyFile(resolve(options.config ?? 'cors.config.json'), notes);
+    options.policy !== undefined
+      ? validatePolicy(options.policy, 'policy', notes)
+      : readPolicyFile(resolve(options.config ?? 'cors.config.json'), notes, options.config ?? 'cors.config.json');
   const policy = compilePolicy(validated);
   const lambdaOnly = options.viewerRequest === 'lambda';
   if (lambdaOnly && options.only === 'cloudfront-functions') {
@@ -274,7 +276,8 @@ function inline({ policy, recordEvents }: Inlined): Pick<esbuild.BuildOptions, '
  * The module that carries the compiled policy: its field names (`origins`, `methods`, …) written as
  * identifiers, which the CloudFront Function's build shortens with every use, and everything the
  * policy says as JSON, whose quoted keys are never renamed. A header or method named like a field
- * (`action`, `origins`, `maxAge`) is data like any other.
+ * (`action`, `origins`, `maxAge`) is data like any other. One word cannot be a key of an object
+ * literal, `"__proto__"` (it sets the prototype): validation refuses it as a method or header name.
  *
  * @example policyModule(policy) // 'export const CORS_POLICY = {anyOrigin:false,origins:{"https://app.example.com":1},…};'
  */

@@ -60,14 +60,15 @@ const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
  * Reads and validates a policy file.
  *
  * @param notes collects what the build rewrote, e.g. an IP entry put into the form browsers send
+ * @param source names the file in messages, as the user wrote it @default path
  * @throws PolicyError when the file is unreadable, not JSON, or refused
  */
-export function readPolicyFile(path: string, notes?: string[]): CorsPolicy {
+export function readPolicyFile(path: string, notes?: string[], source = path): CorsPolicy {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new PolicyError(path, [
+    throw new PolicyError(source, [
       `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)}); pass an existing file with --config PATH`,
     ]);
   }
@@ -75,9 +76,9 @@ export function readPolicyFile(path: string, notes?: string[]): CorsPolicy {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new PolicyError(path, [`not valid JSON: ${(error as Error).message}`]);
+    throw new PolicyError(source, [`not valid JSON: ${(error as Error).message}`]);
   }
-  return validatePolicy(raw, path, notes);
+  return validatePolicy(raw, source, notes);
 }
 
 /**
@@ -167,78 +168,176 @@ function checkOrigins(value: unknown, allowCredentials: boolean, problems: strin
     return value.length === 1 ? ['*'] : [];
   }
   return value.flatMap((entry: unknown, index) => {
-    const problem = originEntryProblem(entry);
-    if (problem !== null) {
-      problems.push(`allowOrigins[${index}] ${JSON.stringify(entry)}: ${problem}`);
+    const checked = originEntry(entry);
+    if ('problem' in checked) {
+      problems.push(`allowOrigins[${index}] ${JSON.stringify(entry)}: ${checked.problem}`);
       return [];
     }
-    const canonical = canonicalEntry(entry as string);
-    const host = ipHost(entry as string);
-    if (host !== null && 'host' in host && host.host !== host.written.toLowerCase()) {
-      notes.push(`allowOrigins[${index}] ${JSON.stringify(entry)} is sent by browsers as "${canonical}" (${host.form}); built as that`);
+    if (checked.rewritten !== undefined) {
+      notes.push(`allowOrigins[${index}] ${JSON.stringify(entry)} is sent by browsers as "${checked.entry}" (${checked.rewritten}); built as that`);
     }
-    return [canonical];
+    return [checked.entry];
   });
 }
 
-/** The canonical form of a valid entry: a wildcard keeps its `*.` in front of the canonical rest. */
-function canonicalEntry(entry: string): string {
-  const separator = entry.indexOf('://');
-  const wildcard = entry.slice(separator + 3, separator + 5) === '*.';
-  if (!wildcard) {
-    const ip = ipHost(entry);
-    const browserForm = ip !== null && 'host' in ip ? entry.slice(0, separator + 3) + ip.host + ip.port : entry;
-    return canonicalOrigin(browserForm) as string;
-  }
-  const canonical = canonicalOrigin(entry.slice(0, separator + 3) + entry.slice(separator + 5)) as string;
-  const at = canonical.indexOf('://') + 3;
-  return canonical.slice(0, at) + '*.' + canonical.slice(at);
-}
-
 /** Schemes whose hosts the URL Standard parses as domains and IPv4 addresses ("special schemes"). */
-const SPECIAL_SCHEMES = ['ftp', 'file', 'http', 'https', 'ws', 'wss'];
-
-type IpHost = { written: string; host: string; port: string; form: string } | { problem: string };
+const SPECIAL_SCHEMES = ['ftp', 'http', 'https'];
 
 /**
- * An exact entry's host when it is an IP address, in the form browsers serialize it (URL Standard:
- * the host parser, then the IPv4 or IPv6 serializer, which is what Node's `URL` implements), or why
- * it can never be sent; `null` for a DNS name. Browsers read a host whose last label is a number
- * (`127.1`, `0x7f.0.0.1`, `2130706433`, `foo.123`) as IPv4 and send it dotted-decimal, or refuse
- * the URL; they send IPv6 compressed and lower case (RFC 5952: `[::1]`, never `[0:0:0:0:0:0:0:1]`).
+ * Schemes no page's `Origin` ever has: pages at `file:`, `data:`, `about:`, `javascript:` and
+ * `blob:` URLs send `Origin: null` (their origin is opaque, or their creator's), and a WebSocket's
+ * handshake carries the origin of the page that opened it, never `ws:` or `wss:`.
  */
-function ipHost(entry: string): IpHost | null {
-  const separator = entry.indexOf('://');
-  const scheme = entry.slice(0, separator).toLowerCase();
-  const authority = entry.slice(separator + 3);
-  const close = authority.startsWith('[') ? authority.indexOf(']') : -1;
-  const portAt = authority.indexOf(':', close + 1);
-  const written = portAt < 0 ? authority : authority.slice(0, portAt);
-  const port = portAt < 0 ? '' : authority.slice(portAt);
-  const special = SPECIAL_SCHEMES.includes(scheme);
-  if (written.startsWith('[')) {
-    const host = urlHost(`${scheme}://${written}`);
-    if (host === null) {
-      return { problem: `the host must be DNS labels (letters, digits, inner hyphens; 1 to 63 characters each) or an [IPv6] literal, and ${written} is not an IPv6 address` };
-    }
-    return { written, host, port, form: 'IPv6 compressed and in lower case, RFC 5952' };
-  }
-  if (!endsInNumber(written)) return null;
-  if (!special) {
-    // Other schemes keep their host as written (an "opaque host"): only plain dotted decimal is an address.
-    return isDottedDecimal(written)
-      ? { written, host: written, port, form: 'IPv4' }
-      : { problem: `"${written}" ends in a number, so it is no DNS name; write an IPv4 address in dotted decimal, e.g. "${scheme}://127.0.0.1${port}", or a host name` };
-  }
-  const host = urlHost(`${scheme}://${written}`);
-  if (host === null) {
+const NO_ORIGIN_SCHEMES: Record<string, string> = {
+  file: 'pages at file: URLs send Origin: null, which cannot be allowed by name',
+  data: 'pages at data: URLs send Origin: null, which cannot be allowed by name',
+  about: 'about: pages send their creator\'s origin, or null',
+  javascript: 'javascript: URLs run in the origin of the page that opened them',
+  blob: 'blob: URLs have the origin of the page that made them',
+  ws: 'a WebSocket sends the origin of the page that opened it: write that page\'s origin, e.g. "https://…"',
+  wss: 'a WebSocket sends the origin of the page that opened it: write that page\'s origin, e.g. "https://…"',
+};
+
+/** A checked `allowOrigins` entry: the form stored in the policy, or why it is refused. */
+type OriginEntry = { entry: string; rewritten?: string } | { problem: string };
+
+/**
+ * Checks one `allowOrigins` entry (SPEC §1) and returns the form the policy stores: canonical, as
+ * browsers serialize origins, so it can match what they send. An IP host is rewritten to that form
+ * (`rewritten` says which), since `http://127.1` and `http://127.0.0.1` are one origin to a browser.
+ */
+function originEntry(entry: unknown): OriginEntry {
+  if (typeof entry !== 'string') return { problem: 'an origin must be a string such as "https://app.example.com"' };
+  if (entry.toLowerCase() === 'null') {
     return {
       problem:
-        `"${written}" ends in a number, so browsers read it as an IPv4 address, and it is not one: no browser can send this origin; ` +
-        'write a host name, or an IPv4 address in dotted decimal such as "127.0.0.1"',
+        'the "null" origin is shared by sandboxed iframes, file: pages and cross-origin redirects, so allowing it allows all of them; remove it',
     };
   }
-  return { written, host, port, form: 'IPv4 in dotted decimal' };
+  if (/\s/.test(entry)) return { problem: 'contains whitespace; write the origin alone, e.g. "https://app.example.com"' };
+  const separator = entry.indexOf('://');
+  if (separator < 1) {
+    return { problem: `an origin is scheme://host[:port]; write e.g. "https://${entry.replace(/^[/:]+/, '') || 'app.example.com'}"` };
+  }
+  const writtenScheme = entry.slice(0, separator);
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*$/.test(writtenScheme)) return { problem: `"${writtenScheme}" is not a URL scheme; write e.g. "https://…"` };
+  const scheme = writtenScheme.toLowerCase();
+  const noOrigin = NO_ORIGIN_SCHEMES[scheme];
+  if (noOrigin !== undefined) return { problem: `no browser sends a ${scheme}: origin (${noOrigin})` };
+
+  const afterScheme = entry.slice(separator + 3);
+  const end = afterScheme.search(/[/?#]/);
+  const authority = end < 0 ? afterScheme : afterScheme.slice(0, end);
+  const base = `${writtenScheme}://${authority}`;
+  if (end >= 0) {
+    const rest = afterScheme.slice(end);
+    const part = rest === '/' ? 'a trailing slash' : rest[0] === '/' ? 'a path' : rest[0] === '?' ? 'a query' : 'a fragment';
+    return { problem: `${part} is not part of an origin (browsers send scheme://host[:port] only); write "${base}"` };
+  }
+  if (authority.includes('@')) {
+    return { problem: `userinfo ("…@") is not part of an origin; write "${writtenScheme}://${authority.slice(authority.lastIndexOf('@') + 1)}"` };
+  }
+  if (/[^\x21-\x7e]/.test(authority)) {
+    const host = authority.replace(/^\*\./, '').replace(/:\d*$/, '');
+    const ascii = domainToASCII(host);
+    const hint = ascii ? `, e.g. "${base.replace(host, ascii)}"` : '';
+    return { problem: `non-ASCII host: browsers send the punycode form, so write that${hint}` };
+  }
+
+  const wildcard = authority.startsWith('*.');
+  const hostAndPort = wildcard ? authority.slice(2) : authority;
+  if (hostAndPort.includes('*')) {
+    return { problem: '"*" may only stand as the whole leftmost label of a host, as in "https://*.example.com"' };
+  }
+  const close = hostAndPort.startsWith('[') ? hostAndPort.indexOf(']') : -1;
+  const portAt = hostAndPort.indexOf(':', close + 1);
+  const host = portAt < 0 ? hostAndPort : hostAndPort.slice(0, portAt);
+  const port = portAt < 0 ? '' : hostAndPort.slice(portAt);
+  if (port !== '' && !/^:[1-9][0-9]{0,4}$/.test(port)) {
+    return { problem: `port "${port.slice(1)}" is not a port number from 1 to 65535 without leading zeros` };
+  }
+  if (Number(port.slice(1)) > 65535) return { problem: `port ${port.slice(1)} is above 65535` };
+  if (host.endsWith('.')) {
+    return {
+      problem:
+        `a trailing dot makes "${host}" another origin to browsers than "${host.slice(0, -1)}", and sites are served ` +
+        `from the undotted one; write "${base.replace(host, host.slice(0, -1))}"`,
+    };
+  }
+  const special = SPECIAL_SCHEMES.includes(scheme);
+  if (wildcard) return wildcardEntry(scheme, host, port, special);
+
+  if (host.startsWith('[')) {
+    const ip = urlHost(`${scheme}://${host}`);
+    if (ip === null || !ip.startsWith('[')) {
+      return { problem: `the host must be DNS labels (letters, digits, inner hyphens; 1 to 63 characters each) or an [IPv6] literal, and ${host} is not an IPv6 address` };
+    }
+    return stored(`${scheme}://${ip}${port}`, host, ip, 'IPv6 compressed and in lower case, RFC 5952');
+  }
+  if (endsInNumber(host)) {
+    if (!special) {
+      // Other schemes keep their host as written (an "opaque host"): only plain dotted decimal is an address.
+      return isDottedDecimal(host)
+        ? stored(`${scheme}://${host}${port}`, host, host, 'IPv4')
+        : { problem: `"${host}" ends in a number, so it is no DNS name; write an IPv4 address in dotted decimal, e.g. "${scheme}://127.0.0.1${port}", or a host name` };
+    }
+    const ip = urlHost(`${scheme}://${host}`);
+    if (ip === null) {
+      return {
+        problem:
+          `"${host}" ends in a number, so browsers read it as an IPv4 address, and it is not one: no browser can send this origin; ` +
+          'write a host name, or an IPv4 address in dotted decimal such as "127.0.0.1"',
+      };
+    }
+    return stored(`${scheme}://${ip}${port}`, host, ip, 'IPv4 in dotted decimal');
+  }
+  if (canonicalHostName(host) === null) {
+    return { problem: 'the host must be DNS labels (letters, digits, inner hyphens; 1 to 63 characters each) or an [IPv6] literal' };
+  }
+  if (special && urlHost(`${scheme}://${host}`) === null) {
+    return { problem: `browsers refuse "${host}" as a host (an xn-- label that is not valid punycode?), so none can send this origin` };
+  }
+  return { entry: canonicalOrigin(`${scheme}://${host}${port}`) as string };
+}
+
+/** The stored form of an IP entry, saying so when it differs from what was written beyond case. */
+function stored(origin: string, written: string, browserHost: string, form: string): OriginEntry {
+  const canonical = canonicalOrigin(origin);
+  if (canonical === null) return { problem: `"${written}" is not a host browsers send` };
+  return browserHost === written.toLowerCase() ? { entry: canonical } : { entry: canonical, rewritten: form };
+}
+
+/** A wildcard entry `scheme://*.domain[:port]`, refused over any public suffix or what no browser sends. */
+function wildcardEntry(scheme: string, host: string, port: string, special: boolean): OriginEntry {
+  if (canonicalHostName(host) === null || /^[0-9.]+$/.test(host)) {
+    return { problem: `"${host}" is not a DNS domain a wildcard can stand over` };
+  }
+  if (endsInNumber(host)) {
+    return { problem: `"${host}" ends in a number, which browsers read as an IPv4 address, never a domain: no origin can match "*.${host}"` };
+  }
+  const domain = host.toLowerCase();
+  if (special && urlHost(`${scheme}://x.${domain}`) === null) {
+    return { problem: `browsers refuse "${host}" in a host (an xn-- label that is not valid punycode?), so no origin can match "*.${host}"` };
+  }
+  if (!domain.includes('.') || getPublicSuffix(domain, { allowPrivateDomains: true }) === domain) {
+    return {
+      problem:
+        `"*.${domain}" covers every site under the public suffix "${domain}", not only yours; ` +
+        `put the wildcard over a domain you own, e.g. "${scheme}://*.yourcompany.${domain}"`,
+    };
+  }
+  const beneath = publicSuffixBeneath(domain);
+  if (beneath !== null) {
+    const example = beneath.replace(/^\*\./, 'anyone.');
+    return {
+      problem:
+        `"*.${domain}" also covers sites anyone can register: "${beneath}" is a public suffix beneath it (Public Suffix List), ` +
+        `so "${scheme}://attacker.${example}" would be allowed; list your origins exactly, or put the wildcard over a domain only you control`,
+    };
+  }
+  // Canonical like an exact entry (a default port dropped), with the `*.` kept in front of the domain.
+  const canonical = canonicalOrigin(`${scheme}://${domain}${port}`) as string;
+  return { entry: `${scheme}://*.${canonical.slice(scheme.length + 3)}` };
 }
 
 /** The URL Standard's "ends in a number": the last label is all digits, or `0x` and hex digits. */
@@ -259,88 +358,6 @@ function urlHost(url: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** Why an `allowOrigins` entry is refused, or `null` when it is valid. */
-function originEntryProblem(entry: unknown): string | null {
-  if (typeof entry !== 'string') return 'an origin must be a string such as "https://app.example.com"';
-  if (entry.toLowerCase() === 'null') {
-    return (
-      'the "null" origin is shared by sandboxed iframes, file: pages and cross-origin redirects, so allowing it allows ' +
-      'all of them; remove it'
-    );
-  }
-  if (/\s/.test(entry)) return 'contains whitespace; write the origin alone, e.g. "https://app.example.com"';
-  const separator = entry.indexOf('://');
-  if (separator < 1) {
-    return `an origin is scheme://host[:port]; write e.g. "https://${entry.replace(/^[/:]+/, '') || 'app.example.com'}"`;
-  }
-  const scheme = entry.slice(0, separator);
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*$/.test(scheme)) return `"${scheme}" is not a URL scheme; write e.g. "https://…"`;
-
-  const afterScheme = entry.slice(separator + 3);
-  const end = afterScheme.search(/[/?#]/);
-  const authority = end < 0 ? afterScheme : afterScheme.slice(0, end);
-  const base = `${scheme}://${authority}`;
-  if (end >= 0) {
-    const rest = afterScheme.slice(end);
-    const part = rest === '/' ? 'a trailing slash' : rest[0] === '/' ? 'a path' : rest[0] === '?' ? 'a query' : 'a fragment';
-    return `${part} is not part of an origin (browsers send scheme://host[:port] only); write "${base}"`;
-  }
-  if (authority.includes('@')) {
-    return `userinfo ("…@") is not part of an origin; write "${scheme}://${authority.slice(authority.lastIndexOf('@') + 1)}"`;
-  }
-  if (/[^\x21-\x7e]/.test(authority)) {
-    const host = authority.replace(/^\*\./, '').replace(/:\d*$/, '');
-    const ascii = domainToASCII(host);
-    const hint = ascii ? `, e.g. "${base.replace(host, ascii)}"` : '';
-    return `non-ASCII host: browsers send the punycode form, so write that${hint}`;
-  }
-
-  const wildcard = authority.startsWith('*.');
-  const hostAndPort = wildcard ? authority.slice(2) : authority;
-  if (hostAndPort.includes('*')) {
-    return '"*" may only stand as the whole leftmost label of a host, as in "https://*.example.com"';
-  }
-  const portAt = hostAndPort.startsWith('[') ? hostAndPort.indexOf(':', hostAndPort.indexOf(']')) : hostAndPort.indexOf(':');
-  const host = portAt < 0 ? hostAndPort : hostAndPort.slice(0, portAt);
-  const port = portAt < 0 ? undefined : hostAndPort.slice(portAt + 1);
-  if (port !== undefined && !/^[1-9][0-9]{0,4}$/.test(port)) {
-    return `port "${port}" is not a port number from 1 to 65535 without leading zeros`;
-  }
-  if (port !== undefined && Number(port) > 65535) return `port ${port} is above 65535`;
-  if (host.endsWith('.')) return `a trailing dot is not part of an origin browsers send; write "${base.replace(`${host}`, host.slice(0, -1))}"`;
-
-  if (wildcard) {
-    if (canonicalHostName(host) === null || /^[0-9.]+$/.test(host)) {
-      return `"${host}" is not a DNS domain a wildcard can stand over`;
-    }
-    if (endsInNumber(host)) {
-      return `"${host}" ends in a number, which browsers read as an IPv4 address, never a domain: no origin can match "*.${host}"`;
-    }
-    const domain = host.toLowerCase();
-    if (!domain.includes('.') || getPublicSuffix(domain, { allowPrivateDomains: true }) === domain) {
-      return (
-        `"*.${domain}" covers every site under the public suffix "${domain}", not only yours; ` +
-        `put the wildcard over a domain you own, e.g. "${scheme}://*.yourcompany.${domain}"`
-      );
-    }
-    const beneath = publicSuffixBeneath(domain);
-    if (beneath !== null) {
-      const example = beneath.replace(/^\*\./, 'anyone.');
-      return (
-        `"*.${domain}" also covers sites anyone can register: "${beneath}" is a public suffix beneath it (Public Suffix List), ` +
-        `so "${scheme}://attacker.${example}" would be allowed; list your origins exactly, or put the wildcard over a domain only you control`
-      );
-    }
-    return null;
-  }
-  const ip = ipHost(entry);
-  if (ip !== null && 'problem' in ip) return ip.problem;
-  if (canonicalOrigin(ip === null ? entry : `${scheme}://${ip.host}${ip.port}`) === null) {
-    return 'the host must be DNS labels (letters, digits, inner hyphens; 1 to 63 characters each) or an [IPv6] literal';
-  }
-  return null;
 }
 
 function checkMethod(method: string, index: number, problems: string[]): string[] {

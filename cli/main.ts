@@ -56,7 +56,7 @@ export function version(): string {
 export async function main(argv: string[], output: Output = CONSOLE): Promise<number> {
   // The AWS SDK warns on every client about Node versions it will stop supporting; the warning
   // is about the SDK's future, not this command, and would bury its output.
-  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= '1';
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   const [verb, ...rest] = argv;
   if (verb === undefined) {
     output.err(usage());

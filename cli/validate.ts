@@ -24,7 +24,7 @@ reason it is refused.
     }
     const config = values.config ?? 'cors.config.json';
     const notes: string[] = [];
-    const policy = readPolicyFile(resolve(config), notes);
+    const policy = readPolicyFile(resolve(config), notes, config);
     for (const note of notes) output.err(`note: ${note}`);
     const origins = policy.allowOrigins[0] === '*' ? 'any origin ("*")' : `${policy.allowOrigins.length} origin${policy.allowOrigins.length === 1 ? '' : 's'}`;
     output.out(

@@ -63,7 +63,7 @@ export function checkDistributionFlags(flags: Flags): void {
  * @throws BadArguments, Refusal, PolicyError, or an AWS error (see `awsMessage`)
  */
 export async function attach(flags: Flags, output: Output): Promise<number> {
-  const policy = readPolicyFile(resolve(flags.config ?? 'cors.config.json'));
+  const policy = readPolicyFile(resolve(flags.config ?? 'cors.config.json'), [], flags.config ?? 'cors.config.json');
   const targets = await resolveTargets(flags, policy.preflight === 'origin');
   const cloudfront = new CloudFrontClient({ region: REGION });
   const id = flags['distribution-id'] as string;
@@ -237,5 +237,9 @@ export function awsMessage(error: unknown): string {
   if (name === 'CredentialsProviderError') return `no AWS credentials: ${message} (set AWS_PROFILE or run aws configure)`;
   if (name === 'NoSuchDistribution') return `no such distribution: ${message}`;
   if (name === 'AccessDenied' || name === 'AccessDeniedException') return `access denied: ${message}`;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'ECONNRESET') {
+    return `cannot reach AWS (${message}); check the network, a proxy, or AWS_ENDPOINT_URL`;
+  }
   return `${name}: ${message}`;
 }

@@ -53,7 +53,7 @@ export async function startDev(options: DevOptions = {}): Promise<DevServer> {
   let handlers: EdgeHandlers;
   let policy: object;
   try {
-    policy = options.policy ?? readPolicyFile(resolve(options.config ?? 'cors.config.json'));
+    policy = options.policy ?? readPolicyFile(resolve(options.config ?? 'cors.config.json'), [], options.config ?? 'cors.config.json');
     const allowOrigins = (policy as { allowOrigins: string[] }).allowOrigins;
     const withDemo = options.allowDemoOrigins === false || allowOrigins.includes('*') ? allowOrigins : [...allowOrigins, ...demoOrigins];
     handlers = await buildInMemory({ ...policy, allowOrigins: withDemo });

@@ -225,27 +225,27 @@ function isAllowed(policy: CompiledPolicy, origin: string | null): boolean {
 
 /**
  * The canonical `Origin` when it names the distribution itself (SPEC §4.2), else `null`: an `http`
- * or `https` origin whose host and port equal the `Host` header, compared without ASCII case and
- * without the scheme's default port. Any other scheme is a cross-origin request like any other.
+ * or `https` origin on the scheme's default port whose host equals the `Host` header's, compared
+ * without ASCII case and without a default port in `Host`. Any other scheme is a cross-origin
+ * request like any other, and so is any other port: CloudFront serves viewers on 80 and 443 only,
+ * so a page of the site never has one, and each `Host: h:N` a client invents cannot add entries.
  *
  * A fully qualified host is its own site to browsers: `https://app.example.com.` is same-origin
  * only with `Host: app.example.com.`, and never matches a policy entry.
  */
 function sameOrigin(origin: string | null, request: CorsRequest): string | null {
   if (request.host.length !== 1) return null;
-  if (origin === null) {
-    // Only a fully qualified host can still be the site's own: parse it once more, dot allowed.
-    if (request.origin.length !== 1) return null;
-    origin = canonicalOrigin(request.origin[0] as string, true);
-    if (origin === null) return null;
-  }
-  const authority = authorityOf(origin);
-  const scheme = origin.slice(0, origin.length - authority.length - 3);
+  // Only a fully qualified host can still be the site's own when the strict parse failed.
+  const own = origin !== null ? origin : request.origin.length === 1 ? canonicalOrigin(request.origin[0] as string, true) : null;
+  if (own === null) return null;
+  const authority = authorityOf(own);
+  const scheme = own.slice(0, own.length - authority.length - 3);
   if (scheme !== 'https' && scheme !== 'http') return null;
+  if (authority.lastIndexOf(':') > authority.lastIndexOf(']')) return null; // a port that is not the default
   const host = request.host[0] as string;
-  if (host === authority) return origin; // what browsers send: no parsing
+  if (host === authority) return own; // what browsers send: no parsing
   // Any other spelling (case, a default port, spaces) is read with the origin grammar itself.
-  return canonicalOrigin(scheme + '://' + trimWhitespace(host), true) === origin ? origin : null;
+  return canonicalOrigin(scheme + '://' + trimWhitespace(host), true) === own ? own : null;
 }
 
 /** An HTTP token (RFC 9110 §5.6.2): the grammar of header names and methods. */

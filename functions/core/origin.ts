@@ -111,7 +111,7 @@ export function canonicalHostName(host: string, rootDot?: boolean): string | nul
     labelLength++;
     if (labelLength > MAX_LABEL_LENGTH) return null;
   }
-  // A trailing dot (an empty last label) or a trailing hyphen is not a host a browser sends.
+  // A trailing dot (an empty last label) only with `rootDot`, above; a trailing hyphen never.
   if (labelLength === 0 || host.charCodeAt(host.length - 1) === 45) return null;
   return host.toLowerCase();
 }

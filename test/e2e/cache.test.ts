@@ -168,6 +168,19 @@ describe('a bounded number of cache entries per object (SPEC §4.2, §4.4, §4.6
     expect(edge.cache.size).toBeLessThanOrEqual(bound(BROWSER_ORIGINS.length));
   });
 
+  it('keys every Host spelling on the same two values: ports a client invents are cross-origin', async () => {
+    const artifacts = await builtArtifacts(testPolicy('example'));
+    const edge = new Edge(artifacts);
+    const hosts = [DISTRIBUTION, DISTRIBUTION.toUpperCase(), `${DISTRIBUTION}:443`, `${DISTRIBUTION}:80`, ` ${DISTRIBUTION}\t`,
+      ...[1, 2, 8080, 8443, 65535].map((port) => `${DISTRIBUTION}:${port}`)];
+    for (const host of hosts) {
+      const authority = host.trim().toLowerCase();
+      for (const scheme of ['http', 'https', 'HTTPS']) await edge.get('/data/catalog.json', `${scheme}://${authority}`, host);
+    }
+    const forwarded = [...edge.cache.keys()].map((key) => key.split(' ')[1]).sort();
+    expect(forwarded).toEqual([`http://${DISTRIBUTION}`, `https://${DISTRIBUTION}`, 'null']);
+  });
+
   it('keys public mode on null for every cross-origin request: 350 junk origins, one entry', async () => {
     const artifacts = await builtArtifacts({ allowOrigins: ['*'] });
     const edge = new Edge(artifacts);

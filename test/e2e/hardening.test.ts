@@ -146,6 +146,10 @@ describe('2. entries are stored as browsers send them', () => {
     ['http://256.0.0.1', 'ends in a number'],
     ['capacitor://127.1', 'ends in a number'],
     ['http://[1:2]', 'is not an IPv6 address'],
+    ['https://xn--zz.com', 'not valid punycode'],
+    ['https://*.xn--a.com', 'not valid punycode'],
+    ['file://localhost', 'no browser sends a file: origin'],
+    ['wss://app.example.com', 'the origin of the page that opened it'],
   ])('refuses %s, which no browser can send, naming it', async (entry, reason) => {
     const problems = await refusal({ allowOrigins: [entry] });
     expect(problems).toEqual([expect.stringContaining(`allowOrigins[0] ${JSON.stringify(entry)}`)]);
@@ -177,13 +181,16 @@ describe.each(BOTH_MODES)('3. same-origin is http or https, forwarded canonical 
     expect(got.map(outcome)).toEqual(SAME_ORIGIN.map(([, forwarded]) => forwarded));
   });
 
-  it('reads a Host with its port the same way', async () => {
+  it('reads a Host with a default port the same way, and takes any other port for a cross-origin request', async () => {
+    // CloudFront serves viewers on 80 and 443 only: `Host: h:8443` is a client's invention.
     const got = await answers(artifacts, [
       { method: 'POST', headers: { host: `${DISTRIBUTION}:443`, origin: `https://${DISTRIBUTION}` } },
+      { method: 'POST', headers: { host: `${DISTRIBUTION.toUpperCase()}:80`, origin: `http://${DISTRIBUTION}` } },
       { method: 'POST', headers: { host: `${DISTRIBUTION}:8443`, origin: `HTTPS://${DISTRIBUTION}:8443` } },
+      { method: 'POST', headers: { host: `${DISTRIBUTION}:1`, origin: `http://${DISTRIBUTION}:1` } },
       { method: 'POST', headers: { host: `${DISTRIBUTION}:8443`, origin: `ftp://${DISTRIBUTION}:8443` } },
     ]);
-    expect(got.map(outcome)).toEqual([`https://${DISTRIBUTION}`, `https://${DISTRIBUTION}:8443`, 'null']);
+    expect(got.map(outcome)).toEqual([`https://${DISTRIBUTION}`, `http://${DISTRIBUTION}`, 'null', 'null', 'null']);
   });
 });
 
@@ -301,13 +308,13 @@ describe.each(BOTH_MODES)('8. a fully qualified host is its own origin (%s)', (_
     const got = await answers(artifacts, [
       { method: 'POST', headers: { host: 'app.example.com.', origin: 'https://app.example.com.' } },
       { method: 'POST', headers: { host: 'APP.example.com.', origin: 'HTTPS://App.Example.Com.:443' } },
-      { method: 'POST', headers: { host: 'app.example.com.:8443', origin: 'https://app.example.com.:8443' } },
+      { method: 'POST', headers: { host: 'app.example.com.:443', origin: 'https://app.example.com.' } },
       { method: 'POST', headers: { host: 'app.example.com', origin: 'https://app.example.com.' } },
       { method: 'POST', headers: { host: 'app.example.com.', origin: 'https://app.example.com..' } },
       { method: 'POST', headers: { host: 'app.example.com.', origin: 'ftp://app.example.com.' } },
       { method: 'POST', headers: { host: DISTRIBUTION, origin: 'https://x.preview.example.com.' } },
     ]);
-    expect(got.map(outcome)).toEqual(['https://app.example.com.', 'https://app.example.com.', 'https://app.example.com.:8443', 'null', 'null', 'null', 'null']);
+    expect(got.map(outcome)).toEqual(['https://app.example.com.', 'https://app.example.com.', 'https://app.example.com.', 'null', 'null', 'null', 'null']);
   });
 
   it('refuses a preflight from a dotted origin that is not the site itself', async () => {

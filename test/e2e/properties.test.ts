@@ -22,7 +22,7 @@ const RUNS = Number(process.env['PROPERTY_RUNS'] ?? 3000);
  * `scheme://host[:port]`, DNS labels, case folded, default port dropped. `rootDot` accepts one
  * trailing dot, as only the same-origin check does. IP literals are left out: no policy here has one.
  */
-function oracleParse(origin: string, rootDot = false): { scheme: string; canonical: string; authority: string } | null {
+function oracleParse(origin: string, rootDot = false): { scheme: string; canonical: string; authority: string; port: string } | null {
   const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(origin);
   if (!match) return null;
   const [, scheme, rawHost, port] = match as unknown as [string, string, string, string | undefined];
@@ -33,7 +33,7 @@ function oracleParse(origin: string, rootDot = false): { scheme: string; canonic
   if (h.length > 253 || h.split('.').some((label) => label === '' || label.length > 63 || label.startsWith('-') || label.endsWith('-'))) return null;
   const p = port === undefined || (s === 'https' && port === '443') || (s === 'http' && port === '80') ? '' : `:${port}`;
   const authority = `${h}${dotted ? '.' : ''}${p}`;
-  return { scheme: s, canonical: `${s}://${authority}`, authority };
+  return { scheme: s, canonical: `${s}://${authority}`, authority, port: p };
 }
 
 /**
@@ -49,11 +49,11 @@ function oracleCanonical(origin: string): string | null {
   return null;
 }
 
-/** SPEC §4.2 written out independently: an http(s) origin naming the Host, canonical; else null. */
+/** SPEC §4.2 written out independently: an http(s) origin on its default port naming the Host, canonical; else null. */
 function oracleSameOrigin(origins: string[], hosts: string[]): string | null {
   if (origins.length !== 1 || hosts.length !== 1) return null;
   const parsed = oracleParse(origins[0]!, true);
-  if (parsed === null || (parsed.scheme !== 'http' && parsed.scheme !== 'https')) return null;
+  if (parsed === null || (parsed.scheme !== 'http' && parsed.scheme !== 'https') || parsed.port !== '') return null;
   const host = hosts[0]!.replace(/^[ \t]+|[ \t]+$/g, '').replace(/[A-Z]/g, (c) => c.toLowerCase());
   if (host === parsed.authority) return parsed.canonical;
   if (!host.includes(':')) return null;
@@ -72,7 +72,7 @@ const originValue = fc.oneof(
       scheme: fc.constantFrom('https', 'http', 'HTTPS', 'Http', 'ftp', 'capacitor', 's0', 's49', 'wss'),
       labels: fc.array(label, { minLength: 0, maxLength: 3 }),
       base: fc.constantFrom('preview.example.com', 'app.example.com', 'example.com', 'localhost', 'evil.net', 'PREVIEW.EXAMPLE.COM',
-        'd111111abcdef8.cloudfront.net', 'D111111ABCDEF8.CLOUDFRONT.NET', 'app.example.com.'),
+        'd111111abcdef8.cloudfront.net', 'D111111ABCDEF8.CLOUDFRONT.NET', 'app.example.com.', '127.0.0.1', '127.1', '0x7f.0.0.1', '[::1]', '[0:0::1]', '[::FFFF:127.0.0.1]'),
       port: fc.option(fc.constantFrom('443', '80', '3000', '8443', '0', '65536', '03000'), { nil: undefined }),
       tail: fc.constantFrom('', '', '', '/', '.', ' ', '%2e', '@evil.net'),
     })
@@ -97,7 +97,7 @@ const requestHeaders = fc.record(
     ),
     host: fc.array(
       fc.constantFrom('d111111abcdef8.cloudfront.net', 'd111111abcdef8.cloudfront.net:443', 'D111111ABCDEF8.CLOUDFRONT.NET', 'app.example.com',
-        'APP.EXAMPLE.COM:443', 'app.example.com.', '\u212Aey.example', ' app.example.com\t', ''),
+        'APP.EXAMPLE.COM:443', 'app.example.com.', '\u212Aey.example', ' app.example.com\t', '', 'app.example.com:8443', 'localhost:3000', '[::1]'),
       { maxLength: 2 },
     ),
   },

@@ -1,0 +1,244 @@
+/**
+ * What a user does (SPEC §9): `npm pack` this repository, install the tarball into a fresh project
+ * with its own policy, and use every command and helper from that project's folder. Nothing may
+ * be written inside node_modules/cloudfront-cors, and nothing may be left in the temp folder
+ * (the commands run with a TMPDIR of their own, so other tests' scratch folders do not count).
+ */
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../build/build.ts';
+
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+let work: string;
+let project: string;
+let scratch: string;
+let tarball: string;
+
+/** Every file under a folder, relative to it, sorted. */
+function files(folder: string): string[] {
+  return readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(folder.length + 1))
+    .sort();
+}
+
+/** Runs `npx cloudfront-cors …` in the user's project, with the project's own temp folder. */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return spawnSync(join(project, 'node_modules', '.bin', 'cloudfront-cors'), args, {
+    cwd: project,
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'], HOME: project, TMPDIR: scratch, ...env },
+    timeout: 60_000,
+  });
+}
+
+/** A user's mistake ends in a message, never a stack trace. */
+function expectMessage(result: SpawnSyncReturns<string>, code: number, message: string | RegExp): void {
+  expect(result.status, result.stderr).toBe(code);
+  expect(result.stderr).toMatch(message);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+  expect(result.stderr).not.toContain('NodeVersionSupportWarning');
+}
+
+let installed: string[];
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'cloudfront-cors-package-'));
+  execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  tarball = join(work, `cloudfront-cors-${VERSION}.tgz`);
+  project = join(work, 'my-infra');
+  scratch = join(work, 'tmp');
+  mkdirSync(project);
+  mkdirSync(scratch);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-infra', private: true, type: 'module' }, null, 2));
+  // @types/node for the NodeNext type check, as any TypeScript project on Node has it.
+  execFileSync('npm', ['install', '--save-dev', '--no-audit', '--no-fund', '--prefer-offline', tarball, '@types/node@20'], {
+    cwd: project,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  installed = files(join(project, 'node_modules', 'cloudfront-cors'));
+}, 180_000);
+
+afterAll(() => {
+  // The last word: whatever ran, the package's folder is as npm installed it, and no command or
+  // helper left anything in the temp folder.
+  expect(files(join(project, 'node_modules', 'cloudfront-cors'))).toEqual(installed);
+  expect(readdirSync(scratch)).toEqual([]);
+});
+
+describe('the packed tarball', () => {
+  it('holds the compiled code, its types, the function sources and the docs, and no tests or tarballs', () => {
+    expect(installed).toEqual(expect.arrayContaining([
+      'LICENSE', 'README.md', 'package.json', 'bin/cloudfront-cors.js', 'cors.config.schema.json', 'template.yaml',
+      'lib/index.js', 'lib/index.d.ts', 'lib/testing/index.js', 'lib/testing/index.d.ts', 'lib/cli/main.js',
+      'functions/core/cors.ts', 'functions/lambda-edge/viewer-request.ts', 'functions/cloudfront-functions/viewer-request.ts',
+    ]));
+    expect(installed.filter((file) => /^(test|bench|docs|\.ci)\/|\.tgz$|\.test\.|tsconfig|vitest/.test(file))).toEqual([]);
+    const manifest = JSON.parse(readFileSync(join(project, 'node_modules', 'cloudfront-cors', 'package.json'), 'utf8'));
+    expect(manifest.private).toBeUndefined();
+    expect(Object.keys(manifest.dependencies)).not.toContain('tsx');
+  });
+});
+
+describe('npx cloudfront-cors, in the user\'s project', () => {
+  it('prints its version and its commands, and names an unknown one', () => {
+    expect(cli(['--version']).stdout.trim()).toBe(VERSION);
+    expect(cli(['--help']).stdout).toMatch(/init .*\n.*validate .*\n.*build /);
+    expect(cli(['build', '--help']).stdout).toContain('usage: npx cloudfront-cors build');
+    expect(cli(['build', '--help']).stdout).not.toContain('--distribution-id');
+    expectMessage(cli(['bogus']), 2, /unknown command "bogus"/);
+    expectMessage(cli(['build', '--confg', 'x.json']), 2, /Unknown option '--confg'[\s\S]*usage: npx cloudfront-cors build/);
+  });
+
+  it('init writes ./cors.config.json with the installed schema, and never overwrites it', () => {
+    expect(cli(['init']).status).toBe(0);
+    const policy = JSON.parse(readFileSync(join(project, 'cors.config.json'), 'utf8'));
+    expect(policy.$schema).toBe('./node_modules/cloudfront-cors/cors.config.schema.json');
+    expect(existsSync(join(project, policy.$schema))).toBe(true);
+    expectMessage(cli(['init']), 1, /cors\.config\.json already exists/);
+    // The user's own policy from here on.
+    writeFileSync(join(project, 'cors.config.json'), JSON.stringify({ ...policy, allowOrigins: ['https://shop.example.org', 'https://*.preview.example.org'] }, null, 2));
+  });
+
+  it('validate checks ./cors.config.json and writes nothing', () => {
+    const before = files(project);
+    const result = cli(['validate']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('cors.config.json: valid: 2 origins');
+    writeFileSync(join(scratch, '..', 'bad.json'), JSON.stringify({ allowOrigins: ['https://*.amazonaws.com', 'null'] }));
+    expectMessage(cli(['validate', '--config', '../bad.json']), 1, /allowOrigins\[0\] "https:\/\/\*\.amazonaws\.com"[\s\S]*allowOrigins\[1\] "null"/);
+    expect(files(project)).toEqual(before);
+  });
+
+  it('build writes ./dist from ./cors.config.json and prints the sizes', () => {
+    const result = cli(['build']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('dist/cloudfront-functions/viewer-request.js');
+    expect(readFileSync(join(project, 'dist', 'cloudfront-functions', 'viewer-request.js'), 'utf8')).toContain('"https://shop.example.org"');
+    expect(existsSync(join(project, 'dist', 'template.yaml'))).toBe(true);
+  });
+
+  it('deploy builds what the user chose, then runs sam on ./dist/template.yaml with ./samconfig.toml', () => {
+    // A stand-in for the SAM CLI, outside the project: it answers --version and records every other call.
+    const bin = mkdtempSync(join(work, 'bin-'));
+    const calls = join(bin, 'calls.json');
+    writeFileSync(join(bin, 'sam'), `#!${process.execPath}
+if (process.argv[2] === '--version') { console.log('SAM CLI, version 1.150.0'); process.exit(0); }
+require('fs').writeFileSync(${JSON.stringify(calls)}, JSON.stringify(process.argv.slice(2)));
+`);
+    chmodSync(join(bin, 'sam'), 0o755);
+    const path = `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`;
+    const result = cli(['deploy', '--record-events', '--viewer-request', 'lambda', '--', '--no-confirm-changeset'], { PATH: path });
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(calls, 'utf8'))).toEqual([
+      'deploy', '--template-file', join(project, 'dist', 'template.yaml'), '--config-file', join(project, 'samconfig.toml'),
+      '--guided', '--region', 'us-east-1', '--capabilities', 'CAPABILITY_IAM', '--no-confirm-changeset',
+    ]);
+    const template = readFileSync(join(project, 'dist', 'template.yaml'), 'utf8');
+    expect(template).not.toContain('ViewerRequestFunction');
+    expect(template).toContain('ViewerRequestLambda');
+    expect(readFileSync(join(project, 'dist', 'lambda-edge', 'viewer-request', 'index.mjs'), 'utf8')).toMatch(/"cloudfront-cors":\s*"viewer-request"/);
+    // Without sam, nothing is built: the message says what to install.
+    const rebuilt = files(join(project, 'dist'));
+    expectMessage(cli(['deploy'], { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` }), 1, /the AWS SAM CLI is not installed/);
+    expect(files(join(project, 'dist'))).toEqual(rebuilt);
+  });
+
+  it('answers every user mistake with a message and an exit code', async () => {
+    writeFileSync(join(project, 'bad.json'), JSON.stringify({ allowOrigins: [] }));
+    expectMessage(cli(['dev', '--config', 'bad.json']), 1, /bad\.json: the policy is refused[\s\S]*allowOrigins is empty/);
+    expectMessage(cli(['replay', '--config', 'missing.json', 'x.log']), 1, /cannot read x\.log/);
+    writeFileSync(join(project, 'x.log'), JSON.stringify({ Records: [{ cf: { config: { eventType: 'viewer-request' }, request: { method: 'GET', headers: {} } } }] }));
+    expectMessage(cli(['replay', '--config', 'missing.json', 'x.log']), 1, /missing\.json: the policy is refused[\s\S]*cannot read the file \(ENOENT\)/);
+    expectMessage(cli(['replay', '--dist', 'missing/', 'x.log']), 1, /missing\/ holds no complete build .*npx cloudfront-cors build first/);
+    expectMessage(cli(['dev', '--port', 'eighty']), 2, /--port takes a port number/);
+    const busy: Server = await new Promise((done) => {
+      const server = createServer().listen(0, '127.0.0.1', () => done(server));
+    });
+    try {
+      const port = String((busy.address() as AddressInfo).port);
+      expectMessage(cli(['dev', '--port', port, '--demo-port', '0']), 1, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use; pick another with --port`));
+    } finally {
+      busy.close();
+    }
+    // AWS errors: a refused connection stands in for AWS here (no network); one line, no SDK warning.
+    const aws = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' };
+    const attach = cli(['attach', '--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors'], aws);
+    expectMessage(attach, 1, /^cloudfront-cors attach: .*ECONNREFUSED/);
+    expect(attach.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('runs the testing helpers from plain Node ESM', () => {
+    writeFileSync(join(project, 'policy.test.mjs'), `
+import { buildHandlers, viewerRequestEvent, functionRequestEvent, originResponseEvent, runEvent, header, status } from 'cloudfront-cors/testing';
+import { validatePolicy } from 'cloudfront-cors';
+const handlers = await buildHandlers('cors.config.json');
+const fromObject = await buildHandlers({ allowOrigins: ['https://other.example'] });
+const answers = [
+  header(await runEvent(handlers, viewerRequestEvent({ origin: 'HTTPS://Shop.Example.org:443' })), 'origin'),
+  header(await runEvent(handlers, functionRequestEvent({ origin: 'https://pr-7.preview.example.org' })), 'origin'),
+  header(await runEvent(handlers, viewerRequestEvent({ origin: 'https://evil.example' })), 'origin'),
+  status(await runEvent(handlers, viewerRequestEvent({ method: 'OPTIONS', origin: 'https://shop.example.org', requestMethod: 'GET' }))),
+  status(await runEvent(handlers, functionRequestEvent({ method: 'OPTIONS', origin: 'https://shop.example.org', requestMethod: 'DELETE' }))),
+  header(await runEvent(handlers, originResponseEvent({ request: { origin: 'https://shop.example.org' }, headers: { 'Access-Control-Allow-Origin': '*' } })), 'access-control-allow-origin'),
+  header(await runEvent(fromObject, viewerRequestEvent({ origin: 'https://other.example' })), 'origin'),
+  validatePolicy({ allowOrigins: ['http://127.1'] }).allowOrigins[0],
+];
+console.log(JSON.stringify(answers));
+`);
+    const result = spawnSync(process.execPath, ['policy.test.mjs'], { cwd: project, encoding: 'utf8', env: { PATH: process.env['PATH'], TMPDIR: scratch } });
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual([
+      'https://shop.example.org', 'https://pr-7.preview.example.org', 'null', 204, 403, 'https://shop.example.org', 'https://other.example', 'http://127.0.0.1',
+    ]);
+  });
+
+  it('runs the README\'s quick start test, with its policy, in a folder of the user\'s project', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## How the pieces fit'));
+    const policy = /```json\n([\s\S]*?)\n```/.exec(quickStart)![1]!;
+    const test = /```ts\n([\s\S]*?)\n```/.exec(quickStart)![1]!;
+    const folder = join(project, 'readme');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'cors.config.json'), policy);
+    writeFileSync(join(folder, 'policy.test.ts'), test);
+    // The user's test runner: this repository's vitest, linked in as an install would put it.
+    symlinkSync(join(ROOT, 'node_modules', 'vitest'), join(project, 'node_modules', 'vitest'));
+    const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', '--root', folder], {
+      cwd: folder,
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'], TMPDIR: scratch, CI: 'true' },
+    });
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/Tests\s+2 passed/);
+  });
+
+  it('type-checks a test that uses the helpers under NodeNext and strict, and catches a wrong type', () => {
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: ['node'] },
+      files: ['policy.test.ts'],
+    }));
+    const test = `import { buildHandlers, viewerRequestEvent, runEvent, header, status, type EdgeHandlers } from 'cloudfront-cors/testing';
+import { build, validatePolicy, type BuildReport } from 'cloudfront-cors';
+const handlers: EdgeHandlers = await buildHandlers({ allowOrigins: ['https://shop.example.org'] });
+const answer = await runEvent(handlers, viewerRequestEvent({ origin: 'https://shop.example.org', method: 'OPTIONS', requestMethod: 'GET' }));
+const origin: string | undefined = header(answer, 'access-control-allow-origin');
+const code: number | undefined = status(answer);
+const report: BuildReport = await build({ policy: validatePolicy({ allowOrigins: ['https://a.example'] }), outDir: 'dist-typed' });
+console.log(origin, code, report.artifacts.length);
+`;
+    const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
+    writeFileSync(join(project, 'policy.test.ts'), test);
+    const clean = spawnSync(tsc, ['-p', project], { cwd: project, encoding: 'utf8' });
+    expect(clean.status, clean.stdout).toBe(0);
+    writeFileSync(join(project, 'policy.test.ts'), `${test}const wrong: number = header(answer, 'vary');\n`);
+    const wrong = spawnSync(tsc, ['-p', project], { cwd: project, encoding: 'utf8' });
+    expect(wrong.stdout).toMatch(/policy\.test\.ts\(9,7\): error TS2322/);
+  });
+});
