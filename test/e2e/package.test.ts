@@ -5,7 +5,7 @@
  * (the commands run with a TMPDIR of their own, so other tests' scratch folders do not count).
  */
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -219,6 +219,12 @@ console.log(JSON.stringify(answers));
     expect(result.stdout.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/Tests\s+2 passed/);
   });
 
+  it('says what to install when cloudfront-cors/cdk is imported without the AWS CDK', () => {
+    writeFileSync(join(project, 'cdk-missing.mjs'), "try { await import('cloudfront-cors/cdk'); } catch (error) { console.log(error.message); }\n");
+    const result = spawnSync(process.execPath, ['cdk-missing.mjs'], { cwd: project, encoding: 'utf8' });
+    expect(result.stdout).toContain('cloudfront-cors/cdk needs the AWS CDK v2 in your project: npm i -D aws-cdk-lib constructs');
+  });
+
   it('type-checks a test that uses the helpers under NodeNext and strict, and catches a wrong type', () => {
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: ['node'] },
@@ -240,5 +246,38 @@ console.log(origin, code, report.artifacts.length);
     writeFileSync(join(project, 'policy.test.ts'), `${test}const wrong: number = header(answer, 'vary');\n`);
     const wrong = spawnSync(tsc, ['-p', project], { cwd: project, encoding: 'utf8' });
     expect(wrong.stdout).toMatch(/policy\.test\.ts\(9,7\): error TS2322/);
+  });
+});
+
+describe('the CDK example, in a project of its own with aws-cdk-lib', () => {
+  it('synthesizes examples/cdk into templates: the site in eu-west-1, the Lambda@Edge functions in us-east-1', () => {
+    const app = join(work, 'cdk-app');
+    mkdirSync(app);
+    for (const file of ['app.ts', 'cors.config.json', 'cdk.json']) writeFileSync(join(app, file), readFileSync(join(ROOT, 'examples', 'cdk', file)));
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'examples', 'cdk', 'package.json'), 'utf8'));
+    const versions = manifest.devDependencies as Record<string, string>;
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'cdk-app', private: true, type: 'module' }));
+    execFileSync('npm', ['install', '--save-dev', '--no-audit', '--no-fund', '--prefer-offline', tarball,
+      `aws-cdk-lib@${versions['aws-cdk-lib']}`, `constructs@${versions['constructs']}`], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    const before = files(join(app, 'node_modules', 'cloudfront-cors'));
+    // What `cdk synth` runs (cdk.json's app), with the repository's tsx standing in for the project's.
+    const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['app.ts'], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'], HOME: app, TMPDIR: scratch, CDK_OUTDIR: join(app, 'cdk.out') },
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const templates = readdirSync(join(app, 'cdk.out')).filter((file) => file.endsWith('.template.json'));
+    const resources = Object.fromEntries(templates.map((file) => {
+      const template = JSON.parse(readFileSync(join(app, 'cdk.out', file), 'utf8')) as { Resources: Record<string, { Type: string }> };
+      return [file, Object.values(template.Resources).map((resource) => resource.Type).sort()];
+    }));
+    expect(resources['Assets.template.json']).toEqual(expect.arrayContaining(['AWS::CloudFront::Function', 'AWS::CloudFront::CachePolicy', 'AWS::CloudFront::Distribution', 'AWS::S3::Bucket']));
+    const edge = templates.find((file) => file.startsWith('edge-lambda-stack'))!;
+    expect(resources[edge]).toEqual(expect.arrayContaining(['AWS::Lambda::Function', 'AWS::Lambda::Version', 'AWS::IAM::Role']));
+    expect(files(join(app, 'node_modules', 'cloudfront-cors'))).toEqual(before);
+    // tsx keeps a compile cache in the temp folder; the construct's build left nothing there.
+    expect(readdirSync(scratch).filter((entry) => !entry.startsWith('tsx-'))).toEqual([]);
+    for (const entry of readdirSync(scratch)) rmSync(join(scratch, entry), { recursive: true, force: true });
   });
 });
