@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../build/build.ts';
+import { CACHE_POLICY, CACHED_METHODS, CLOUDFRONT_FUNCTION_RUNTIME, LAMBDA_EDGE, PREFLIGHT_FORWARDED_HEADERS } from '../../build/edge-resources.ts';
 import { parseTemplate } from '../../build/template.ts';
 import { builtArtifacts, testPolicy, type Artifacts } from '../support/artifacts.ts';
 import { specificationProblems } from '../support/cloudformation-spec.ts';
@@ -44,6 +45,37 @@ describe('template.yaml', () => {
       expect.stringContaining('ViewerRequestFunction.Properties.FunctionConfig.Runtime: required'),
       expect.stringContaining('CachePolicy.Properties.CachePolicyConfig.DefaultTtl: no such property'),
     ]);
+  });
+
+  it('says what build/edge-resources.ts says the edge needs, as the CDK construct does', () => {
+    for (const id of ['ViewerRequestLambda', 'OriginResponseLambda']) {
+      expect(template.Resources[id]!.Properties).toMatchObject({
+        Runtime: LAMBDA_EDGE.runtime,
+        Architectures: [LAMBDA_EDGE.architecture],
+        Handler: LAMBDA_EDGE.handler,
+        MemorySize: LAMBDA_EDGE.memorySize,
+        Timeout: LAMBDA_EDGE.timeoutSeconds,
+      });
+    }
+    const trust = template.Resources['EdgeFunctionRole']!.Properties['AssumeRolePolicyDocument'].Statement[0].Principal.Service;
+    expect(trust).toEqual([...LAMBDA_EDGE.trustedServices]);
+    expect(template.Resources['ViewerRequestFunction']!.Properties['FunctionConfig'].Runtime).toBe(CLOUDFRONT_FUNCTION_RUNTIME);
+    const cache = template.Resources['CachePolicy']!.Properties['CachePolicyConfig'];
+    expect(cache).toMatchObject({
+      MinTTL: CACHE_POLICY.minTtlSeconds,
+      DefaultTTL: CACHE_POLICY.defaultTtlSeconds,
+      MaxTTL: CACHE_POLICY.maxTtlSeconds,
+      ParametersInCacheKeyAndForwardedToOrigin: {
+        EnableAcceptEncodingGzip: CACHE_POLICY.acceptEncodingGzip,
+        EnableAcceptEncodingBrotli: CACHE_POLICY.acceptEncodingBrotli,
+        HeadersConfig: { HeaderBehavior: 'whitelist', Headers: [...CACHE_POLICY.headers] },
+        CookiesConfig: { CookieBehavior: CACHE_POLICY.cookies },
+        QueryStringsConfig: { QueryStringBehavior: CACHE_POLICY.queryStrings },
+      },
+    });
+    const preflight = template.Resources['PreflightOriginRequestPolicy']!.Properties['OriginRequestPolicyConfig'];
+    expect(preflight.HeadersConfig.Headers).toEqual([...PREFLIGHT_FORWARDED_HEADERS]);
+    expect(template.Resources['Distribution']!.Properties['DistributionConfig'].DefaultCacheBehavior.CachedMethods).toEqual([...CACHED_METHODS]);
   });
 
   it('refuses every region but us-east-1', () => {
