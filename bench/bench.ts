@@ -203,7 +203,7 @@ const njsRatios: number[] = [];
 const njsCandidate: number[] = [];
 const njsBaseline: number[] = [];
 for (let round = 0; round < 5; round++) {
-  const [candidate, baseline] = [njsMilliseconds(example.functionCode, NJS_EVENTS), Math.max(1, njsMilliseconds(identity, NJS_EVENTS))];
+  const [candidate, baseline] = [njsMilliseconds(example.functionCode as string, NJS_EVENTS), Math.max(1, njsMilliseconds(identity, NJS_EVENTS))];
   njsRatios.push(candidate / baseline);
   njsCandidate.push((candidate * 1e6) / NJS_EVENTS);
   njsBaseline.push((baseline * 1e6) / NJS_EVENTS);

@@ -113,11 +113,14 @@ const LAMBDA_EDGE_FUNCTIONS = [
  */
 export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   const outDir = resolve(options.outDir ?? 'dist');
+  const configPath = options.policy === undefined ? resolve(options.config ?? 'cors.config.json') : undefined;
+  // The output folder is replaced whole: it must be one a build made, or nothing yet.
+  await checkOutputFolder(options.outDir ?? 'dist', outDir, configPath);
   const notes: string[] = [];
   const validated =
     options.policy !== undefined
       ? validatePolicy(options.policy, 'policy', notes)
-      : readPolicyFile(resolve(options.config ?? 'cors.config.json'), notes, options.config ?? 'cors.config.json');
+      : readPolicyFile(configPath as string, notes, options.config ?? 'cors.config.json');
   const policy = compilePolicy(validated);
   const lambdaOnly = options.viewerRequest === 'lambda';
   if (lambdaOnly && options.only === 'cloudfront-functions') {
@@ -370,9 +373,39 @@ async function keepOtherTarget(outDir: string, staging: string, other: BuildTarg
 async function replaceFolder(staging: string, outDir: string): Promise<void> {
   const previous = `${staging}-previous`;
   const hadPrevious = await exists(outDir);
-  if (hadPrevious) await rename(outDir, previous);
-  await rename(staging, outDir);
+  try {
+    if (hadPrevious) await rename(outDir, previous);
+    await rename(staging, outDir);
+  } catch (error) {
+    if (hadPrevious && !(await exists(outDir))) await rename(previous, outDir).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') {
+      throw new BuildError(`another build wrote ${outDir} at the same time; run one build at a time`);
+    }
+    throw error;
+  }
   if (hadPrevious) await rm(previous, { recursive: true, force: true });
+}
+
+/**
+ * Refuses an output folder that is not a build's own: the build replaces it whole, so a user's
+ * `--out .`, `--out src` or `--out ""` must never reach `replaceFolder`.
+ *
+ * @throws BuildError naming the folder and why
+ */
+export async function checkOutputFolder(written: string, outDir: string, config: string | undefined): Promise<void> {
+  const refuse = (why: string) => {
+    throw new BuildError(`--out ${JSON.stringify(written)}: ${why}; name a folder of its own, such as dist`);
+  };
+  const cwd = process.cwd();
+  if (outDir === cwd || !relative(outDir, cwd).startsWith('..')) refuse('that is the current folder or one above it, and the build replaces its output folder whole');
+  if (outDir.split(sep).includes('node_modules')) refuse('it lies inside node_modules, which npm owns');
+  if (config !== undefined && !relative(outDir, config).startsWith('..')) refuse(`it holds the policy file ${config}`);
+  const found = await stat(outDir).catch(() => undefined);
+  if (found === undefined) return;
+  if (!found.isDirectory()) refuse('it is a file');
+  const entries = await readdir(outDir);
+  if (entries.length > 0 && !entries.includes(MANIFEST)) refuse(`it holds files that no cloudfront-cors build wrote (no ${MANIFEST}), and the build replaces it whole`);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -69,12 +69,14 @@ export function readPolicyFile(path: string, notes?: string[], source = path): C
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new PolicyError(source, [
-      `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)}); pass an existing file with --config PATH`,
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'cannot read the file (ENOENT); write one with npx cloudfront-cors init, or pass an existing file with --config PATH'
+        : `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)}); pass an existing file with --config PATH`,
     ]);
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text); // editors may save a byte order mark
   } catch (error) {
     throw new PolicyError(source, [`not valid JSON: ${(error as Error).message}`]);
   }

@@ -38,6 +38,7 @@ export function deployableTemplate(source: string, functionCode: string | null, 
       return undefined;
     },
   });
+  doc.set('Description', 'cloudfront-cors: CORS for many origins behind one CloudFront cache (built by npx cloudfront-cors build)');
   // The guard that keeps template.yaml itself from deploying, and the parameters now written in.
   for (const name of ['TemplateSource', ...Object.keys(literals)]) doc.deleteIn(['Parameters', name]);
 

@@ -4,6 +4,7 @@
  * throwing `BadArguments` (exit 2, with its usage) or `Refusal` (exit 1); the dispatcher in
  * `main.ts` turns those, and any other error, into one line on stderr, never a stack trace.
  */
+import { resolve, sep } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Where a command's lines go: stdout and stderr by default; tests collect them. */
@@ -60,6 +61,16 @@ export type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 export type ParsedFlags<O extends ParseArgsOptionsConfig> = {
   [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : string;
 } & { help?: boolean };
+
+/**
+ * Refuses a path to write inside `node_modules`, which npm owns (SPEC §9: nothing is ever written
+ * there). Returns the path resolved against the working directory.
+ */
+export function writablePath(flag: string, path: string): string {
+  const absolute = resolve(path);
+  if (absolute.split(sep).includes('node_modules')) throw new Refusal(`${flag} ${path}: that is inside node_modules, which npm owns; write into your project instead`);
+  return absolute;
+}
 
 /** A value that must be one of a few words, e.g. `--only lambda-edge|cloudfront-functions`. */
 export function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {

@@ -5,6 +5,7 @@
  * deployed; 1 build or deploy failed, or sam is missing; 2 bad arguments.
  */
 import { resolve } from 'node:path';
+import { checkOutputFolder } from '../build/build.ts';
 import { INSTALL_SAM, runSam, samArguments, samInstalled } from '../deploy/deploy.ts';
 import { BUILD_FLAGS, BUILD_FLAGS_USAGE, buildOptions, runBuild } from './build.ts';
 import { parseFlags, Refusal, type Command } from './command.ts';
@@ -30,7 +31,12 @@ ${BUILD_FLAGS_USAGE}
       return 0;
     }
     const options = buildOptions(values);
-    // Before building: a build that cannot be deployed is a wait for nothing.
+    // Before sam and the build: a folder the build would refuse, or a build that cannot be deployed.
+    try {
+      await checkOutputFolder(options.outDir, resolve(options.outDir), resolve(options.config ?? 'cors.config.json'));
+    } catch (error) {
+      throw new Refusal((error as Error).message);
+    }
     if (!samInstalled()) throw new Refusal(INSTALL_SAM);
     try {
       await runBuild(options, output);

@@ -3,6 +3,7 @@
  * CloudFront's order, in front of a folder served like S3 (or any URL), with a demo page served
  * from two origins. Runs until interrupted; nothing it builds stays on disk.
  */
+import { statSync } from 'node:fs';
 import { PortInUse, startDev } from '../dev/server.ts';
 import { BadArguments, oneOf, parseFlags, Refusal, type Command } from './command.ts';
 
@@ -38,6 +39,12 @@ two origins that reads through it. The demo's origins are added to your policy f
       return 0;
     }
     const viewer = oneOf('--viewer', values.viewer, ['function', 'lambda'] as const) ?? 'function';
+    if (values.origin !== undefined && !/^https?:$/.test(urlProtocol(values.origin))) {
+      throw new BadArguments(`--origin ${JSON.stringify(values.origin)}: an http:// or https:// URL, e.g. https://api.example.com`);
+    }
+    if (values.bucket !== undefined && !statSync(values.bucket, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new Refusal(`--bucket ${values.bucket}: no such folder; name a folder to serve like an S3 bucket`);
+    }
     const port = portFlag('--port', values.port, 8080);
     const demoPort = portFlag('--demo-port', values['demo-port'], 3030);
     let server;
@@ -73,4 +80,12 @@ function portFlag(flag: string, value: string | undefined, fallback: number): nu
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) throw new BadArguments(`${flag} takes a port number from 0 to 65535, not "${value}"`);
   return port;
+}
+
+function urlProtocol(value: string): string {
+  try {
+    return new URL(value).protocol;
+  } catch {
+    return '';
+  }
 }

@@ -4,9 +4,9 @@
  * overwrites a file: an existing one is refused with exit 1.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { ROOT } from '../build/build.ts';
-import { parseFlags, Refusal, type Command } from './command.ts';
+import { parseFlags, Refusal, writablePath, type Command } from './command.ts';
 
 /** The starter policy: one origin to replace, the defaults written out so they can be edited. */
 const STARTER = {
@@ -35,7 +35,7 @@ it. Refuses to overwrite an existing file.
       output.out(this.usage);
       return 0;
     }
-    const target = resolve(values.config ?? 'cors.config.json');
+    const target = writablePath('--config', values.config ?? 'cors.config.json');
     if (existsSync(target)) {
       throw new Refusal(`${values.config ?? 'cors.config.json'} already exists; edit it, or remove it first to start again`);
     }
@@ -43,7 +43,8 @@ it. Refuses to overwrite an existing file.
     const schema = relative(dirname(target), join(ROOT, 'cors.config.schema.json')).split(sep).join('/');
     const policy = { $schema: schema.startsWith('.') ? schema : `./${schema}`, ...STARTER };
     writeFileSync(target, `${JSON.stringify(policy, null, 2)}\n`, { flag: 'wx' });
-    output.out(`wrote ${values.config ?? 'cors.config.json'}: list your origins in allowOrigins, then npx cloudfront-cors build`);
+    const next = values.config === undefined ? 'npx cloudfront-cors build' : `npx cloudfront-cors build --config ${JSON.stringify(values.config)}`;
+    output.out(`wrote ${values.config ?? 'cors.config.json'}: list your origins in allowOrigins, then ${next}`);
     return 0;
   },
 };

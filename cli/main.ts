@@ -43,7 +43,7 @@ the policy is ./cors.config.json, the output ./dist/, SAM's answers ./samconfig.
 commands:
 ${COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
 
-  npx cloudfront-cors <command> --help   that command's options
+  npx cloudfront-cors <command> --help   that command's options (or: npx cloudfront-cors help <command>)
   npx cloudfront-cors --version          the installed version`;
 }
 
@@ -63,24 +63,32 @@ export async function main(argv: string[], output: Output = CONSOLE): Promise<nu
     return 2;
   }
   if (verb === '--help' || verb === '-h' || verb === 'help') {
+    if (rest.length === 0) {
+      output.out(usage());
+      return 0;
+    }
     const command = COMMANDS.find((c) => c.name === rest[0]);
-    output.out(command?.usage ?? usage());
+    if (command === undefined || rest.length > 1) return unknown(rest.join(' '), output);
+    output.out(command.usage);
     return 0;
   }
   if (verb === '--version' || verb === '-v' || verb === 'version') {
+    if (rest.length > 0) return unknown(`${verb} ${rest.join(' ')}`, output);
     output.out(version());
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === verb);
-  if (command === undefined) {
-    output.err(`cloudfront-cors: unknown command "${verb}"; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (npx cloudfront-cors --help)`);
-    return 2;
-  }
+  if (command === undefined) return unknown(verb, output);
   try {
     return await command.run(rest, output);
   } catch (error) {
     return failed(command, error, output);
   }
+}
+
+function unknown(words: string, output: Output): number {
+  output.err(`cloudfront-cors: unknown command "${words}"; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (npx cloudfront-cors --help)`);
+  return 2;
 }
 
 /** One message and an exit code for whatever a verb threw. */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildInMemory, loadHandlers, readBuiltCode, type EdgeHandlers } from '../dev/handlers.ts';
 import { parseRecorded, replayEvent, saveFixture, type RecordedEvent } from '../dev/replay.ts';
-import { BadArguments, parseFlags, Refusal, type Command } from './command.ts';
+import { BadArguments, parseFlags, Refusal, writablePath, type Command } from './command.ts';
 
 export const replayCommand: Command = {
   name: 'replay',
@@ -35,15 +35,20 @@ event or an array), or an event object as aws cloudfront test-function takes it.
     }
     if (files.length === 0) throw new BadArguments('name at least one FILE');
     if (values.config !== undefined && values.dist !== undefined) throw new BadArguments('give --config or --dist, not both');
+    if (values.name !== undefined && values.save === undefined) throw new BadArguments('--name names the fixture --save writes; give --save DIR too');
+    if (values.name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(values.name)) {
+      throw new BadArguments(`--name ${JSON.stringify(values.name)}: a fixture name is letters, digits, ".", "_" and "-", e.g. from-prod`);
+    }
+    const save = values.save === undefined ? undefined : writablePath('--save', values.save);
 
     const events: RecordedEvent[] = files.flatMap((file) => parseRecorded(readText(file), file));
     const handlers = values.dist === undefined ? await buildInMemory(resolve(values.config ?? 'cors.config.json')) : await builtHandlers(values.dist);
     for (const [index, event] of events.entries()) {
       output.out(`# ${event.source}: ${event.kind}`);
       output.out(JSON.stringify(await replayEvent(handlers, event), null, 2));
-      if (values.save !== undefined) {
+      if (save !== undefined) {
         const name = (values.name ?? 'recorded') + (values.name !== undefined && events.length === 1 ? '' : `-${index + 1}`);
-        output.out(`# saved as ${saveFixture(values.save, event, name)}`);
+        output.out(`# saved as ${saveFixture(save, event, name)}`);
       }
     }
     return 0;

@@ -241,5 +241,7 @@ export function awsMessage(error: unknown): string {
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'ECONNRESET') {
     return `cannot reach AWS (${message}); check the network, a proxy, or AWS_ENDPOINT_URL`;
   }
+  // Node's own errors (a file, a socket) say what they are in their message.
+  if (typeof code === 'string') return message;
   return `${name}: ${message}`;
 }

@@ -5,7 +5,7 @@
  * only the ECMAScript built-ins. Used by the local edge (`dev`), `replay`, the testing helpers and
  * the tests.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
@@ -28,8 +28,8 @@ export type FunctionResult = FunctionRequestEvent['request'] | Omit<CloudFrontFu
 type LambdaHandler<E, R> = (event: E, context?: Context) => Promise<R>;
 
 export interface EdgeHandlers {
-  /** The CloudFront Function's code, exactly as built. */
-  functionCode: string;
+  /** The CloudFront Function's code, exactly as built; `null` for a build without one (`--viewer-request lambda`). */
+  functionCode: string | null;
   viewerRequestLambda: LambdaHandler<CloudFrontRequestEvent, CloudFrontRequestResult>;
   originResponse: LambdaHandler<CloudFrontResponseEvent, CloudFrontResponseResult>;
   /** The CloudFront Function; its result comes back as CloudFront reads it, as JSON. */
@@ -40,7 +40,8 @@ export interface EdgeHandlers {
 export interface BuiltCode {
   viewerRequestLambda: string;
   originResponse: string;
-  functionCode: string;
+  /** `null` for a build without a CloudFront Function (`--viewer-request lambda`). */
+  functionCode: string | null;
 }
 
 /** Reads the handlers a build wrote into `dist`. */
@@ -48,7 +49,7 @@ export function readBuiltCode(dist: string): BuiltCode {
   return {
     viewerRequestLambda: readFileSync(join(dist, 'lambda-edge', 'viewer-request', 'index.mjs'), 'utf8'),
     originResponse: readFileSync(join(dist, 'lambda-edge', 'origin-response', 'index.mjs'), 'utf8'),
-    functionCode: readFileSync(join(dist, 'cloudfront-functions', 'viewer-request.js'), 'utf8'),
+    functionCode: existsSync(join(dist, 'cloudfront-functions')) ? readFileSync(join(dist, 'cloudfront-functions', 'viewer-request.js'), 'utf8') : null,
   };
 }
 
@@ -58,7 +59,12 @@ export async function loadHandlers(dist: string | BuiltCode): Promise<EdgeHandle
   const viewer = (await importText(code.viewerRequestLambda)) as { handler: EdgeHandlers['viewerRequestLambda'] };
   const origin = (await importText(code.originResponse)) as { handler: EdgeHandlers['originResponse'] };
   // CloudFront Functions has `console` (its lines go to CloudWatch Logs), and nothing else of Node's.
-  const functionHandler = vm.runInNewContext(`${code.functionCode}\n;handler`, { console }) as (event: unknown) => unknown;
+  const functionHandler =
+    code.functionCode === null
+      ? () => {
+          throw new Error('this build has no CloudFront Function (it was built with --viewer-request lambda); build without it to run CloudFront Functions events');
+        }
+      : (vm.runInNewContext(`${code.functionCode}\n;handler`, { console }) as (event: unknown) => unknown);
 
   return {
     functionCode: code.functionCode,

@@ -44,6 +44,9 @@ export type AnyEvent = RecordedEvent | CloudFrontRequestEvent | CloudFrontRespon
  * the CloudFront Function) and resolves to what that handler returned. The event is copied first.
  */
 export function runEvent(handlers: EdgeHandlers, event: AnyEvent): Promise<unknown> {
+  if (event === null || typeof event !== 'object') {
+    throw new TypeError(`runEvent takes an event (a CloudFront event, or what loadEvent returns), not ${event === null ? 'null' : typeof event}`);
+  }
   const recorded = 'kind' in event && 'event' in event ? event : recordedEvent(event, 'event');
   return replayEvent(handlers, recorded);
 }

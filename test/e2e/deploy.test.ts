@@ -42,7 +42,7 @@ describe('npm run deploy', () => {
     expect(result.sam?.slice(-2)).toEqual(['--parameter-overrides', 'OriginDomainName=my-bucket.s3.us-east-1.amazonaws.com']);
   });
 
-  it('says how to install the SAM CLI when it is missing, after building', () => {
+  it('says how to install the SAM CLI when it is missing, before building', () => {
     const result = deployWith('missing');
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/the AWS SAM CLI is not installed .*install-sam-cli/);
@@ -61,17 +61,23 @@ describe('npm run deploy', () => {
 describe('samArguments', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cloudfront-cors-samconfig-'));
 
-  it('is guided in us-east-1 the first time, with the IAM capability the role needs', () => {
+  it('is guided in us-east-1 the first time, with the IAM capability the role needs, in an environment of its own', () => {
     expect(samArguments('dist/template.yaml', join(dir, 'samconfig.toml'), [])).toEqual([
-      'deploy', '--template-file', 'dist/template.yaml', '--config-file', join(dir, 'samconfig.toml'),
+      'deploy', '--template-file', 'dist/template.yaml', '--config-file', join(dir, 'samconfig.toml'), '--config-env', 'cloudfront-cors',
       '--guided', '--region', 'us-east-1', '--capabilities', 'CAPABILITY_IAM',
     ]);
   });
 
-  it('reads samconfig.toml once it exists', () => {
-    writeFileSync(join(dir, 'samconfig.toml'), 'version = 0.1\n');
+  it('is still guided when samconfig.toml holds only another app\'s answers, so it never deploys over that app\'s stack', () => {
+    writeFileSync(join(dir, 'samconfig.toml'), 'version = 0.1\n[default.deploy.parameters]\nstack_name = "my-app"\n');
+    expect(samArguments('dist/template.yaml', join(dir, 'samconfig.toml'), [])).toContain('--guided');
+  });
+
+  it('reads its own answers from samconfig.toml once they are there', () => {
+    writeFileSync(join(dir, 'samconfig.toml'), 'version = 0.1\n[default.deploy.parameters]\nstack_name = "my-app"\n[cloudfront-cors.deploy.parameters]\nstack_name = "cors"\n');
     expect(samArguments('dist/template.yaml', join(dir, 'samconfig.toml'), ['--no-confirm-changeset'])).toEqual([
-      'deploy', '--template-file', 'dist/template.yaml', '--config-file', join(dir, 'samconfig.toml'), '--no-confirm-changeset',
+      'deploy', '--template-file', 'dist/template.yaml', '--config-file', join(dir, 'samconfig.toml'), '--config-env', 'cloudfront-cors',
+      '--no-confirm-changeset',
     ]);
   });
 });

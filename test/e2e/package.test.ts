@@ -79,7 +79,9 @@ describe('the packed tarball', () => {
       'lib/index.js', 'lib/index.d.ts', 'lib/testing/index.js', 'lib/testing/index.d.ts', 'lib/cli/main.js',
       'functions/core/cors.ts', 'functions/lambda-edge/viewer-request.ts', 'functions/cloudfront-functions/viewer-request.ts',
     ]));
-    expect(installed.filter((file) => /^(test|bench|docs|\.ci)\/|\.tgz$|\.test\.|tsconfig|vitest/.test(file))).toEqual([]);
+    expect(installed.filter((file) => /^(test|bench|examples|\.ci)\/|\.tgz$|\.test\.|tsconfig|vitest/.test(file))).toEqual([]);
+    // The README's links to the design notes and measurements work in the installed package too.
+    expect(installed).toEqual(expect.arrayContaining(['docs/performance.md', 'docs/development.md']));
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules', 'cloudfront-cors', 'package.json'), 'utf8'));
     expect(manifest.private).toBeUndefined();
     expect(Object.keys(manifest.dependencies)).not.toContain('tsx');
@@ -138,7 +140,7 @@ require('fs').writeFileSync(${JSON.stringify(calls)}, JSON.stringify(process.arg
     expect(result.status, result.stderr).toBe(0);
     expect(JSON.parse(readFileSync(calls, 'utf8'))).toEqual([
       'deploy', '--template-file', join(project, 'dist', 'template.yaml'), '--config-file', join(project, 'samconfig.toml'),
-      '--guided', '--region', 'us-east-1', '--capabilities', 'CAPABILITY_IAM', '--no-confirm-changeset',
+      '--config-env', 'cloudfront-cors', '--guided', '--region', 'us-east-1', '--capabilities', 'CAPABILITY_IAM', '--no-confirm-changeset',
     ]);
     const template = readFileSync(join(project, 'dist', 'template.yaml'), 'utf8');
     expect(template).not.toContain('ViewerRequestFunction');
@@ -172,6 +174,53 @@ require('fs').writeFileSync(${JSON.stringify(calls)}, JSON.stringify(process.arg
     const attach = cli(['attach', '--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors'], aws);
     expectMessage(attach, 1, /^cloudfront-cors attach: .*ECONNREFUSED/);
     expect(attach.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses an --out that is not a build\'s own folder, and leaves it as it was', () => {
+    mkdirSync(join(project, 'src'), { recursive: true });
+    writeFileSync(join(project, 'src', 'app.ts'), 'export {};\n');
+    mkdirSync(join(project, 'policies'), { recursive: true });
+    writeFileSync(join(project, 'policies', 'cors.json'), readFileSync(join(project, 'cors.config.json')));
+    const before = files(project);
+    for (const [args, why] of [
+      [['--out', '.'], /current folder or one above it/],
+      [['--out', ''], /current folder or one above it/],
+      [['--out', '..'], /current folder or one above it/],
+      [['--out', 'src'], /holds files that no cloudfront-cors build wrote/],
+      [['--out', 'package.json'], /it is a file/],
+      [['--out', 'node_modules/cloudfront-cors'], /inside node_modules/],
+      [['--config', 'policies/cors.json', '--out', 'policies'], /holds the policy file/],
+    ] as const) {
+      expectMessage(cli(['build', ...args]), 1, why);
+    }
+    expectMessage(cli(['deploy', '--out', 'src']), 1, /holds files that no cloudfront-cors build wrote/);
+    expect(files(project)).toEqual(before);
+  });
+
+  it('writes nothing inside node_modules, and no fixture outside the folder --save names', () => {
+    writeFileSync(join(project, 'ev.json'), JSON.stringify({ Records: [{ cf: { config: { eventType: 'viewer-request' }, request: { method: 'GET', headers: {} } } }] }));
+    expectMessage(cli(['init', '--config', 'node_modules/cloudfront-cors/x.json']), 1, /inside node_modules/);
+    expectMessage(cli(['replay', '--save', 'node_modules/cloudfront-cors/ev', 'ev.json']), 1, /inside node_modules/);
+    expectMessage(cli(['replay', '--save', 'fixtures', '--name', '../../escape', 'ev.json']), 2, /a fixture name is letters, digits/);
+    expectMessage(cli(['replay', '--name', 'x', 'ev.json']), 2, /give --save DIR too/);
+    expect(existsSync(join(work, 'escape.json'))).toBe(false);
+  });
+
+  it('names a help topic or a version argument it does not know, and refuses a dev origin or bucket it cannot serve', () => {
+    expectMessage(cli(['help', 'bogus']), 2, /unknown command "bogus"/);
+    expectMessage(cli(['--version', 'extra']), 2, /unknown command "--version extra"/);
+    expect(cli(['help', 'deploy']).stdout).toContain('usage: npx cloudfront-cors deploy');
+    expectMessage(cli(['dev', '--origin', 'notaurl']), 2, /--origin "notaurl": an http:\/\/ or https:\/\/ URL/);
+    expectMessage(cli(['dev', '--origin', 'ftp://x.example']), 2, /an http:\/\/ or https:\/\/ URL/);
+    expectMessage(cli(['dev', '--bucket', 'no-such-folder']), 1, /--bucket no-such-folder: no such folder/);
+  });
+
+  it('replays Lambda@Edge events through a build without a CloudFront Function, and says why it cannot run a function event', () => {
+    expect(cli(['build', '--viewer-request', 'lambda', '--out', 'dist-lambda']).status).toBe(0);
+    writeFileSync(join(project, 'fn.json'), JSON.stringify({ version: '1.0', context: { eventType: 'viewer-request' }, request: { method: 'GET', headers: {} } }));
+    const lambda = cli(['replay', '--dist', 'dist-lambda', 'ev.json']);
+    expect(lambda.status, lambda.stderr).toBe(0);
+    expectMessage(cli(['replay', '--dist', 'dist-lambda', 'fn.json']), 1, /this build has no CloudFront Function \(it was built with --viewer-request lambda\)/);
   });
 
   it('runs the testing helpers from plain Node ESM', () => {

@@ -192,6 +192,9 @@ describe('template.yaml', () => {
     const conditions = (t: Template) => (t as unknown as { Conditions: Record<string, unknown> }).Conditions;
     conditions(filled)['PreflightAtOrigin'] = conditions(original)['PreflightAtOrigin'];
     filled.Parameters = original.Parameters;
+    // The source's description tells how to deploy it; the deployed stack's says what it is.
+    expect((filled as unknown as { Description: string }).Description).toMatch(/^cloudfront-cors: .*built by npx cloudfront-cors build/);
+    (filled as unknown as { Description: string }).Description = (original as unknown as { Description: string }).Description;
     expect(filled).toEqual(original);
   });
 });

@@ -59,11 +59,11 @@ async function buildAndLoad(policy: object): Promise<Artifacts> {
   return {
     dist,
     deployed,
-    functionCode: handlers.functionCode,
+    functionCode: handlers.functionCode as string,
     viewerRequestLambda: (event) => handlers.viewerRequestLambda(event, edgeContext('cors-viewer-request')),
     originResponse: (event) => handlers.originResponse(event, edgeContext('cors-origin-response')),
     viewerRequestFunction: (event) => handlers.viewerRequestFunction(event),
-    viewerRequestFunctionInNjs: (events) => runInNjs(handlers.functionCode, events),
+    viewerRequestFunctionInNjs: (events) => runInNjs(handlers.functionCode as string, events),
   };
 }
 

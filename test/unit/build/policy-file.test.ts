@@ -61,6 +61,12 @@ describe('validatePolicy accepts', () => {
     ]);
   });
 
+  it('a file that starts with a byte order mark, as some editors save it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloudfront-cors-bom-'));
+    writeFileSync(join(dir, 'cors.config.json'), `\uFEFF${JSON.stringify(origins('https://a.example.com'))}`);
+    expect(readPolicyFile(join(dir, 'cors.config.json')).allowOrigins).toEqual(['https://a.example.com']);
+  });
+
   it('a $schema key, so editors can complete the file', () => {
     expect(() => validatePolicy({ $schema: './cors.config.schema.json', ...origins('https://a.example.com') })).not.toThrow();
   });
