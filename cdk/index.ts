@@ -11,18 +11,19 @@
  * new cloudfront.Distribution(this, 'Site', { defaultBehavior: { origin, ...cors.behaviorOptions } });
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type * as Cdk from 'aws-cdk-lib';
 import type * as CloudFront from 'aws-cdk-lib/aws-cloudfront';
+import type * as Iam from 'aws-cdk-lib/aws-iam';
 import type * as Lambda from 'aws-cdk-lib/aws-lambda';
 import type * as Constructs from 'constructs';
 import { BuildError, ROOT } from '../build/build.ts';
 import { cloudFrontAllowedMethods } from '../build/cloudfront-methods.ts';
 import { CACHE_POLICY, LAMBDA_EDGE, PREFLIGHT_FORWARDED_HEADERS } from '../build/edge-resources.ts';
-import { readPolicyFile, validatePolicy } from '../build/policy-file.ts';
+import { readPolicyFile, validatePolicy, type CorsPolicyFile } from '../build/policy-file.ts';
 import type { CorsPolicy } from '../functions/core/policy.ts';
 
 /**
@@ -43,13 +44,18 @@ const { Construct } = peer<typeof Constructs>('constructs');
 const cdk = peer<typeof Cdk>('aws-cdk-lib');
 const cloudfront = peer<typeof CloudFront>('aws-cdk-lib/aws-cloudfront');
 const lambda = peer<typeof Lambda>('aws-cdk-lib/aws-lambda');
+const iam = peer<typeof Iam>('aws-cdk-lib/aws-iam');
 
 export interface CloudFrontCorsProps {
-  /** The policy: a file's path (relative to the working directory, as `cdk synth` runs) or a policy object. */
-  readonly config: string | object;
   /**
-   * The viewer-request flavour: the CloudFront Function (cheaper, faster), or the Lambda@Edge
-   * function (for a behavior that already runs Lambda@Edge on a viewer event, or a policy over 10 KB).
+   * The policy: a file's path (relative to the working directory `cdk synth` runs the app in) or a
+   * policy object, as `cors.config.json` holds it. Known at synth time: no tokens.
+   */
+  readonly config: string | CorsPolicyFile;
+  /**
+   * The viewer-request flavour `behaviorOptions` attach: the CloudFront Function (cheaper, faster),
+   * or the Lambda@Edge function (for a behavior that already runs Lambda@Edge on a viewer event, or
+   * a policy over the CloudFront Function's 10 KB, in which case no CloudFront Function is made).
    * @default 'function'
    */
   readonly viewerRequest?: 'function' | 'lambda';
@@ -67,10 +73,10 @@ export type CorsBehaviorOptions = Pick<
 export class CloudFrontCors extends Construct {
   /** The policy, validated, with every default applied. */
   readonly policy: CorsPolicy;
-  /** The CloudFront Function on viewer request (with `viewerRequest: 'function'`, the default). */
+  /** The CloudFront Function for viewer request; `undefined` with `viewerRequest: 'lambda'`. */
   readonly viewerRequestFunction: CloudFront.Function | undefined;
-  /** The Lambda@Edge viewer request (with `viewerRequest: 'lambda'`). */
-  readonly viewerRequestLambda: CloudFront.experimental.EdgeFunction | undefined;
+  /** The Lambda@Edge viewer request, made in either flavour, as the SAM template makes it. */
+  readonly viewerRequestLambda: CloudFront.experimental.EdgeFunction;
   /** The Lambda@Edge origin response. */
   readonly originResponseFunction: CloudFront.experimental.EdgeFunction;
   /** The cache policy whose key includes `Origin`. */
@@ -83,37 +89,58 @@ export class CloudFrontCors extends Construct {
   constructor(scope: Constructs.Construct, id: string, props: CloudFrontCorsProps) {
     super(scope, id);
     const viewerRequest = props.viewerRequest ?? 'function';
-    // The same refusals, in the same words, as `npx cloudfront-cors validate`, before anything is built.
-    this.policy = typeof props.config === 'string' ? readPolicyFile(resolve(props.config), [], props.config) : validatePolicy(props.config);
-    const scratch = buildArtifacts(this.policy, viewerRequest, props.recordEvents === true);
-    const built = join(scratch, 'dist');
-    try {
-      const edgeFunction = (name: string, description: string) =>
-        new cloudfront.experimental.EdgeFunction(this, name, {
-          description,
-          code: lambda.Code.fromAsset(join(built, 'lambda-edge', name === 'ViewerRequestLambda' ? 'viewer-request' : 'origin-response')),
-          handler: LAMBDA_EDGE.handler,
-          runtime: new lambda.Runtime(LAMBDA_EDGE.runtime, lambda.RuntimeFamily.NODEJS),
-          architecture: lambda.Architecture.X86_64,
-          memorySize: LAMBDA_EDGE.memorySize,
-          timeout: cdk.Duration.seconds(LAMBDA_EDGE.timeoutSeconds),
-        });
-      this.viewerRequestFunction =
-        viewerRequest === 'function'
-          ? new cloudfront.Function(this, 'ViewerRequestFunction', {
-              comment: 'cloudfront-cors viewer request (CloudFront Function)',
-              code: cloudfront.FunctionCode.fromInline(readFileSync(join(built, 'cloudfront-functions', 'viewer-request.js'), 'utf8')),
-              runtime: cloudfront.FunctionRuntime.JS_2_0,
-              autoPublish: true,
-            })
-          : undefined;
-      this.viewerRequestLambda = viewerRequest === 'lambda' ? edgeFunction('ViewerRequestLambda', 'cloudfront-cors viewer request (Lambda@Edge)') : undefined;
-      this.originResponseFunction = edgeFunction('OriginResponseLambda', 'cloudfront-cors origin response (Lambda@Edge)');
-      for (const fn of [this.viewerRequestLambda, this.originResponseFunction]) if (fn !== undefined) acknowledgeEdgeFunction(fn);
-    } finally {
-      // Each asset was copied into the cloud assembly when its function was made.
-      rmSync(scratch, { recursive: true, force: true });
+    if (viewerRequest !== 'function' && viewerRequest !== 'lambda') {
+      throw new Error(`CloudFrontCors ${this.node.path}: viewerRequest is 'function' or 'lambda', not ${JSON.stringify(viewerRequest)}`);
     }
+    if (cdk.Token.isUnresolved(JSON.stringify(props.config))) {
+      throw new Error(`CloudFrontCors ${this.node.path}: the policy must be known at synth time; it holds a token (a value only known at deployment)`);
+    }
+    const stack = cdk.Stack.of(this);
+    if (cdk.Token.isUnresolved(stack.region)) {
+      throw new Error(
+        `CloudFrontCors ${this.node.path}: its stack needs a region, e.g. new Stack(app, '${stack.node.id}', { env: { region: 'eu-west-1' } }): ` +
+          'any region works, and the Lambda@Edge functions go to us-east-1 on their own',
+      );
+    }
+
+    // The same refusals, in the same words, as `npx cloudfront-cors validate`, before anything is built.
+    const notes: string[] = [];
+    this.policy =
+      typeof props.config === 'string' ? readPolicyFile(resolve(props.config), notes, resolve(props.config)) : validatePolicy(props.config, 'policy', notes);
+    for (const note of notes) cdk.Annotations.of(this).addInfo(`cloudfront-cors: ${note}`);
+    // Built into the cloud assembly's folder, beside the assets made from it, so a synth that does
+    // not stage assets (cdk synth --no-staging) still finds them, and nothing goes to the temp dir.
+    const built = buildArtifacts(this, this.policy, viewerRequest, props.recordEvents === true);
+
+    // Each EdgeFunction's id is also its id in the us-east-1 support stack, which every construct
+    // of a stack shares: the construct's unique id keeps two CloudFrontCors apart there.
+    const unique = cdk.Names.uniqueId(this);
+    const edgeFunction = (name: string, folder: string, description: string) => {
+      const fn = new cloudfront.experimental.EdgeFunction(this, `${unique}${name}`, {
+        description,
+        code: lambda.Code.fromAsset(join(built, 'lambda-edge', folder)),
+        handler: LAMBDA_EDGE.handler,
+        runtime: new lambda.Runtime(LAMBDA_EDGE.runtime, lambda.RuntimeFamily.NODEJS),
+        architecture: lambda.Architecture.X86_64,
+        memorySize: LAMBDA_EDGE.memorySize,
+        timeout: cdk.Duration.seconds(LAMBDA_EDGE.timeoutSeconds),
+        // Lambda refuses to delete a version CloudFront has replicated; SAM keeps them too.
+        currentVersionOptions: { removalPolicy: cdk.RemovalPolicy.RETAIN },
+      });
+      writeOwnLogsOnly(fn);
+      return fn;
+    };
+    this.viewerRequestFunction =
+      viewerRequest === 'function'
+        ? new cloudfront.Function(this, 'ViewerRequestFunction', {
+            comment: 'cloudfront-cors viewer request (CloudFront Function)',
+            code: cloudfront.FunctionCode.fromInline(readFileSync(join(built, 'cloudfront-functions', 'viewer-request.js'), 'utf8')),
+            runtime: cloudfront.FunctionRuntime.JS_2_0,
+            autoPublish: true,
+          })
+        : undefined;
+    this.viewerRequestLambda = edgeFunction('ViewerRequestLambda', 'viewer-request', 'cloudfront-cors viewer request (Lambda@Edge)');
+    this.originResponseFunction = edgeFunction('OriginResponseLambda', 'origin-response', 'cloudfront-cors origin response (Lambda@Edge)');
 
     this.cachePolicy = new cloudfront.CachePolicy(this, 'CachePolicy', {
       comment: 'cloudfront-cors; cache key is path, query string and Origin',
@@ -141,7 +168,7 @@ export class CloudFrontCors extends Construct {
         ? { functionAssociations: [{ function: this.viewerRequestFunction, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }] }
         : {}),
       edgeLambdas: [
-        ...(this.viewerRequestLambda !== undefined
+        ...(viewerRequest === 'lambda'
           ? [{ functionVersion: this.viewerRequestLambda.currentVersion, eventType: cloudfront.LambdaEdgeEventType.VIEWER_REQUEST }]
           : []),
         { functionVersion: this.originResponseFunction.currentVersion, eventType: cloudfront.LambdaEdgeEventType.ORIGIN_RESPONSE },
@@ -156,25 +183,48 @@ export class CloudFrontCors extends Construct {
 }
 
 /**
- * cdk-nag's AwsSolutions findings a Lambda@Edge function cannot avoid, acknowledged with the reason.
- * Written on the function itself (`fn.lambda`), which lives in the us-east-1 support stack when the
- * construct's stack is elsewhere. Through `Validations` (cdk-nag 3) where this aws-cdk-lib has it,
- * and as the `cdk_nag` metadata earlier cdk-nag versions read.
+ * The function's role may write its own logs and nothing else, as the SAM template's: EdgeFunction
+ * gives it AWS's managed AWSLambdaBasicExecutionRole (logs anywhere), which is taken off. Lambda@Edge
+ * writes in every region it runs in, to `/aws/lambda/us-east-1.<function name>`, so the region is
+ * `*`; cdk-nag's IAM5 finding on that wildcard is acknowledged with that reason.
  */
-function acknowledgeEdgeFunction(fn: CloudFront.experimental.EdgeFunction): void {
-  const findings = [
-    {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        'Lambda@Edge writes its logs in every region it runs in, to groups named after the function; EdgeFunction creates ' +
-        'the role in the us-east-1 stack and gives it this policy, the narrowest AWS keeps for that',
-    },
+function writeOwnLogsOnly(fn: CloudFront.experimental.EdgeFunction): void {
+  // In a stack outside us-east-1 the role is the support stack function's, reached through `lambda`.
+  const role = (fn.lambda.role ?? fn.role) as Iam.Role;
+  (role.node.defaultChild as Iam.CfnRole).managedPolicyArns = [];
+  const stack = cdk.Stack.of(fn.lambda);
+  const group = `arn:${stack.partition}:logs:*:${stack.account}:log-group:/aws/lambda/us-east-1.${fn.lambda.functionName}`;
+  new iam.Policy(fn.lambda, 'WriteOwnLogs', {
+    roles: [role],
+    statements: [
+      new iam.PolicyStatement({ actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], resources: [group, `${group}:log-stream:*`] }),
+    ],
+  });
+  // cdk-nag names each wildcard finding by the resource as it renders it: pseudo parameters and
+  // references in angle brackets.
+  const account = cdk.Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  const functionId = stack.getLogicalId(fn.lambda.node.defaultChild as Cdk.CfnElement);
+  const rendered = `arn:<AWS::Partition>:logs:*:${account}:log-group:/aws/lambda/us-east-1.<${functionId}>`;
+  const logsReason = 'Lambda@Edge writes its logs in every region it runs in, to the group named after the function, one stream per container';
+  acknowledge(fn.lambda, [
+    { id: 'AwsSolutions-IAM5', findings: [`Resource::${rendered}`, `Resource::${rendered}:log-stream:*`], reason: logsReason },
     { id: 'AwsSolutions-L1', reason: `Lambda@Edge runs ${LAMBDA_EDGE.runtime}, the runtime the handlers are built and tested for` },
-  ];
+  ]);
+}
+
+/**
+ * Acknowledges cdk-nag findings on a construct and everything under it: through `Validations`
+ * (cdk-nag 3) where this aws-cdk-lib has it, and as the `cdk_nag` metadata cdk-nag 2 reads.
+ */
+function acknowledge(scope: Constructs.IConstruct, rules: Array<{ id: string; findings?: string[]; reason: string }>): void {
   const validations = (cdk as { Validations?: { of(scope: Constructs.IConstruct): { acknowledge(rule: { id: string; reason: string }): void } } }).Validations;
-  for (const finding of findings) validations?.of(fn.lambda).acknowledge({ id: `AwsSolutions::${finding.id}`, reason: finding.reason });
-  for (const child of fn.lambda.node.findAll()) {
-    if (child instanceof cdk.CfnResource) child.addMetadata('cdk_nag', { rules_to_suppress: findings });
+  for (const rule of rules) {
+    const ids = rule.findings === undefined ? [rule.id] : rule.findings.map((finding) => `${rule.id}[${finding}]`);
+    for (const id of ids) validations?.of(scope).acknowledge({ id: `AwsSolutions::${id}`, reason: rule.reason });
+  }
+  const suppressions = rules.map((rule) => ({ id: rule.id, reason: rule.reason, ...(rule.findings === undefined ? {} : { applies_to: rule.findings }) }));
+  for (const child of scope.node.findAll()) {
+    if (child instanceof cdk.CfnResource) child.addMetadata('cdk_nag', { rules_to_suppress: suppressions });
   }
 }
 
@@ -188,11 +238,14 @@ function allowedMethods(methods: string[]): CloudFront.AllowedMethods {
 /**
  * Builds the validated policy with the package's own build, synchronously: the build is
  * asynchronous (esbuild, the file system), and a construct is made in one synchronous call, so it
- * runs as `cloudfront-cors build` in a child process. Returns a scratch folder in the temp dir whose
- * `dist/` holds the build; the caller removes it.
+ * runs as `cloudfront-cors build` in a child process. The output goes into the cloud assembly's
+ * folder (cdk.out), named after the construct; returns it.
  */
-function buildArtifacts(policy: CorsPolicy, viewerRequest: 'function' | 'lambda', recordEvents: boolean): string {
-  const folder = mkdtempSync(join(tmpdir(), 'cloudfront-cors-cdk-'));
+function buildArtifacts(scope: Constructs.Construct, policy: CorsPolicy, viewerRequest: 'function' | 'lambda', recordEvents: boolean): string {
+  const assembly = cdk.Stage.of(scope)?.outdir ?? mkdtempSync(join(tmpdir(), 'cloudfront-cors-cdk-'));
+  const folder = join(assembly, `cloudfront-cors.${cdk.Names.uniqueId(scope)}`);
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, 'cors.config.json'), JSON.stringify(policy));
   const out = join(folder, 'dist');
   try {
@@ -200,12 +253,15 @@ function buildArtifacts(policy: CorsPolicy, viewerRequest: 'function' | 'lambda'
       process.execPath,
       [join(ROOT, 'bin', 'cloudfront-cors.js'), 'build', '--config', join(folder, 'cors.config.json'), '--out', out,
         '--viewer-request', viewerRequest, ...(recordEvents ? ['--record-events'] : [])],
-      { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
+      { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 120_000 },
     );
   } catch (error) {
-    rmSync(folder, { recursive: true, force: true });
-    const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
-    throw new BuildError(stderr.replace(/^cloudfront-cors build: /, '') || (error as Error).message);
+    const stderr = String((error as { stderr?: string }).stderr ?? '');
+    // The CLI's one line, in the construct's words: its props rather than the CLI's flags.
+    const line = stderr.split('\n').find((l) => l.startsWith('cloudfront-cors build: ')) ?? (error as Error).message;
+    throw new BuildError(
+      `CloudFrontCors ${scope.node.path}: ${line.replace(/^cloudfront-cors build: /, '').replace('(--viewer-request lambda)', "(viewerRequest: 'lambda')")}`,
+    );
   }
-  return folder;
+  return out;
 }

@@ -3,7 +3,7 @@
  * cloudfront-cors' construct on the default behavior. The stack may live in any region; the
  * Lambda@Edge functions go to a us-east-1 support stack on their own.
  *
- *   npx cdk synth     (or: npx tsx app.ts, which writes ./cdk.out)
+ *   npx cdk synth     (runs this file through cdk.json, and writes the templates to ./cdk.out)
  */
 import { App, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';

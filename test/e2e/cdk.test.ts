@@ -4,13 +4,14 @@
  * code is the build's artifact for the policy; the resources are the SAM template's, names aside;
  * cdk-nag's AwsSolutions pack finds nothing the construct could avoid.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Aspects, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks as AwsSolutionsChecks2 } from 'cdk-nag-2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../build/build.ts';
 import { PolicyError } from '../../build/policy-file.ts';
@@ -72,18 +73,37 @@ describe.each([
     expect(fn['AutoPublish']).toBe(true);
   });
 
-  it('creates the origin-response Lambda@Edge function as the SAM template does: runtime, memory, timeout, x86_64, a numbered version', () => {
-    const fn = only(synthesized.edge, 'AWS::Lambda::Function');
-    const template = sam('OriginResponseLambda');
-    expect(fn).toMatchObject({ Runtime: template['Runtime'], Handler: template['Handler'], MemorySize: template['MemorySize'], Timeout: template['Timeout'] });
-    expect(fn['Architectures'] ?? ['x86_64']).toEqual(template['Architectures']);
-    only(synthesized.edge, 'AWS::Lambda::Version');
+  it('creates both Lambda@Edge functions as the SAM template does: runtime, memory, timeout, x86_64, a kept numbered version', () => {
+    const functions = Object.values(synthesized.edge.findResources('AWS::Lambda::Function')) as Resource[];
+    expect(functions).toHaveLength(2);
+    for (const [fn, id] of functions.map((f, i) => [f.Properties, i === 0 ? 'ViewerRequestLambda' : 'OriginResponseLambda'] as const)) {
+      const template = sam(id);
+      expect(fn).toMatchObject({ Runtime: template['Runtime'], Handler: template['Handler'], MemorySize: template['MemorySize'], Timeout: template['Timeout'] });
+      expect(fn['Architectures'] ?? ['x86_64']).toEqual(template['Architectures']);
+    }
+    const versions = Object.values(synthesized.edge.findResources('AWS::Lambda::Version')) as Array<Resource & { DeletionPolicy?: string }>;
+    expect(versions.map((version) => version.DeletionPolicy)).toEqual(['Retain', 'Retain']);
   });
 
-  it('gives the function a role trusted by lambda.amazonaws.com and edgelambda.amazonaws.com', () => {
-    const role = only(synthesized.edge, 'AWS::IAM::Role');
-    const services = role['AssumeRolePolicyDocument'].Statement.flatMap((statement: { Principal: { Service: string | string[] } }) => statement.Principal.Service);
-    expect(services.sort()).toEqual(sam('EdgeFunctionRole')['AssumeRolePolicyDocument'].Statement[0].Principal.Service.sort());
+  it('gives each function a role trusted by lambda and edgelambda that may write its own logs and nothing else', () => {
+    const roles = Object.values(synthesized.edge.findResources('AWS::IAM::Role')) as Resource[];
+    expect(roles).toHaveLength(2);
+    const samRole = sam('EdgeFunctionRole');
+    for (const role of roles) {
+      const services = role.Properties['AssumeRolePolicyDocument'].Statement.flatMap((statement: { Principal: { Service: string | string[] } }) => statement.Principal.Service);
+      expect(services.sort()).toEqual([...samRole['AssumeRolePolicyDocument'].Statement[0].Principal.Service].sort());
+      expect(role.Properties['ManagedPolicyArns'] ?? []).toEqual([]);
+    }
+    const policies = Object.values(synthesized.edge.findResources('AWS::IAM::Policy')) as Resource[];
+    expect(policies).toHaveLength(2);
+    const samStatement = samRole['Policies'][0].PolicyDocument.Statement[0];
+    for (const policy of policies) {
+      const [statement, ...more] = policy.Properties['PolicyDocument'].Statement;
+      expect(more).toEqual([]);
+      expect(statement.Action).toEqual(samStatement.Action);
+      expect(JSON.stringify(statement.Resource)).toMatch(/:logs:\*:.*:log-group:\/aws\/lambda\/us-east-1\./);
+      expect(JSON.stringify(statement.Resource)).toContain(':log-stream:*');
+    }
   });
 
   it('creates the SAM template\'s cache policy, names aside: path, query string and Origin', () => {
@@ -104,6 +124,52 @@ describe.each([
 });
 
 describe('CloudFrontCors, the other shapes', () => {
+  it('keeps two constructs in one stack outside us-east-1 apart in the shared support stack', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Site', { env: { region: 'eu-west-1' } });
+    new CloudFrontCors(stack, 'Assets', { config: EXAMPLE });
+    new CloudFrontCors(stack, 'Api', { config: { allowOrigins: ['https://app.example.com'] }, viewerRequest: 'lambda' });
+    const stacks = app.synth().stacks;
+    const edge = stacks.find((s) => s.environment.region === 'us-east-1')!;
+    expect(Object.values(edge.template.Resources as Record<string, { Type: string }>).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(4);
+  });
+
+  it('says its stack needs a region, instead of failing deep in the CDK', () => {
+    const app = new App();
+    expect(() => new CloudFrontCors(new Stack(app, 'Site'), 'Cors', { config: EXAMPLE })).toThrow(
+      /CloudFrontCors Site\/Cors: its stack needs a region, e\.g\. new Stack\(app, 'Site', \{ env: \{ region: 'eu-west-1' \} \}\)/,
+    );
+  });
+
+  it('refuses a policy that holds a token, and a viewerRequest it does not know', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Site', { env: { region: 'us-east-1' } });
+    expect(() => new CloudFrontCors(stack, 'Cors', { config: { allowOrigins: [`https://${stack.account}.example.com`] } })).toThrow(/must be known at synth time/);
+    expect(() => new CloudFrontCors(stack, 'Other', { config: EXAMPLE, viewerRequest: 'lambda-edge' as 'lambda' })).toThrow(/viewerRequest is 'function' or 'lambda', not "lambda-edge"/);
+  });
+
+  it('keeps its assets in the cloud assembly, so a synth that does not stage assets still finds them', () => {
+    const app = new App({ context: { 'aws:cdk:disable-asset-staging': true } });
+    const stack = new Stack(app, 'Site', { env: { region: 'us-east-1' } });
+    new CloudFrontCors(stack, 'Cors', { config: EXAMPLE });
+    const assembly = app.synth();
+    const manifest = JSON.parse(readFileSync(join(assembly.directory, 'Site.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string } }> };
+    const paths = Object.values(manifest.files).map((file) => file.source.path).filter((path) => path.includes('lambda-edge'));
+    expect(paths).toHaveLength(2);
+    for (const path of paths) expect(existsSync(join(assembly.directory, path)) || existsSync(path), path).toBe(true);
+  });
+
+  it('honours cdk-nag 2\'s acknowledgements too (Aspects, cdk_nag metadata)', () => {
+    for (const [region, viewerRequest] of [['us-east-1', 'function'], ['eu-west-1', 'lambda']] as const) {
+      const { app } = site(region, { config: { allowOrigins: ['https://app.example.com'] }, viewerRequest });
+      Aspects.of(app).add(new AwsSolutionsChecks2());
+      const assembly = app.synth();
+      const errors = assembly.stacks.flatMap((s) => s.messages)
+        .filter((m) => m.level === 'error' && /AwsSolutions/.test(String(m.entry.data)) && /\/Cors\/|edge-lambda-stack/.test(m.id));
+      expect(errors.map((m) => `${m.id}: ${String(m.entry.data)}`)).toEqual([]);
+    }
+  });
+
   it('with viewerRequest "lambda", puts the Lambda@Edge viewer request on the behavior and no CloudFront Function', async () => {
     const { site, edge, cors } = synthesize('eu-west-1', { config: EXAMPLE, viewerRequest: 'lambda' });
     site.resourceCountIs('AWS::CloudFront::Function', 0);

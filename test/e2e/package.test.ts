@@ -325,6 +325,47 @@ describe('the CDK example, in a project of its own with aws-cdk-lib', () => {
     const edge = templates.find((file) => file.startsWith('edge-lambda-stack'))!;
     expect(resources[edge]).toEqual(expect.arrayContaining(['AWS::Lambda::Function', 'AWS::Lambda::Version', 'AWS::IAM::Role']));
     expect(files(join(app, 'node_modules', 'cloudfront-cors'))).toEqual(before);
+
+    // The README's snippet, in a stack of its own, synthesizes too.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Deploying with the AWS CDK'), readme.indexOf('## The policy file'));
+    const snippet = /```ts\n([\s\S]*?)\n```/.exec(section)![1]!.split('\n');
+    const imports = snippet.filter((line) => line.startsWith('import '));
+    const body = snippet.filter((line) => !line.startsWith('import ') && !line.startsWith('//') && line.trim() !== '');
+    writeFileSync(join(app, 'readme-app.ts'), [
+      ...imports,
+      "import { App, Stack } from 'aws-cdk-lib';",
+      "import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';",
+      'class ReadmeStack extends Stack {',
+      "  constructor(scope: App) {",
+      "    super(scope, 'Readme', { env: { region: 'us-east-1' } });",
+      "    const origin = new origins.HttpOrigin('api.example.com');",
+      ...body.map((line) => `    ${line}`),
+      '  }',
+      '}',
+      'const readmeApp = new App();',
+      'new ReadmeStack(readmeApp);',
+      'readmeApp.synth();',
+    ].join('\n'));
+    const fromReadme = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['readme-app.ts'], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'], HOME: app, TMPDIR: scratch, CDK_OUTDIR: join(app, 'cdk.readme.out') },
+    });
+    expect(fromReadme.status, fromReadme.stderr).toBe(0);
+    const readmeTemplate = readFileSync(join(app, 'cdk.readme.out', 'Readme.template.json'), 'utf8');
+    expect(readmeTemplate).toContain('AWS::CloudFront::Function');
+
+    // What `cdk init app --language typescript` makes is CommonJS with the node10 resolution, which
+    // reads typesVersions rather than exports.
+    writeFileSync(join(app, 'tsconfig.cjs.json'), JSON.stringify({
+      compilerOptions: { module: 'commonjs', moduleResolution: 'node10', target: 'ES2022', strict: true, noEmit: true, types: ['node'], ignoreDeprecations: '6.0' },
+      files: ['cjs-app.ts'],
+    }));
+    writeFileSync(join(app, 'cjs-app.ts'), "import { CloudFrontCors } from 'cloudfront-cors/cdk';\nimport { buildHandlers } from 'cloudfront-cors/testing';\nexport const parts: [typeof CloudFrontCors, typeof buildHandlers] = [CloudFrontCors, buildHandlers];\n");
+    execFileSync('npm', ['install', '--save-dev', '--no-audit', '--no-fund', '--prefer-offline', '@types/node@20'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cjs = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.cjs.json'], { cwd: app, encoding: 'utf8' });
+    expect(cjs.status, cjs.stdout).toBe(0);
     // tsx keeps a compile cache in the temp folder; the construct's build left nothing there.
     expect(readdirSync(scratch).filter((entry) => !entry.startsWith('tsx-'))).toEqual([]);
     for (const entry of readdirSync(scratch)) rmSync(join(scratch, entry), { recursive: true, force: true });
