@@ -244,8 +244,13 @@ function sameOrigin(origin: string | null, request: CorsRequest): string | null 
   if (authority.lastIndexOf(':') > authority.lastIndexOf(']')) return null; // a port that is not the default
   const host = request.host[0] as string;
   if (host === authority) return own; // what browsers send: no parsing
-  // Any other spelling (case, a default port, spaces) is read with the origin grammar itself.
-  return canonicalOrigin(scheme + '://' + trimWhitespace(host), true) === own ? own : null;
+  // Most requests are cross-origin: refuse cheaply a Host whose name, without spaces, tabs and a
+  // port, is not even as long as the origin's host. Any other spelling (case, a default port) is
+  // read with the origin grammar itself.
+  const trimmed = trimWhitespace(host);
+  const colon = trimmed.lastIndexOf(':');
+  if ((colon > trimmed.lastIndexOf(']') ? colon : trimmed.length) !== authority.length) return null;
+  return canonicalOrigin(scheme + '://' + trimmed, true) === own ? own : null;
 }
 
 /** An HTTP token (RFC 9110 §5.6.2): the grammar of header names and methods. */
