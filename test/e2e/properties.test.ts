@@ -20,20 +20,32 @@ const RUNS = Number(process.env['PROPERTY_RUNS'] ?? 3000);
 /**
  * An origin's canonical form, written out independently from SPEC §3 with regular expressions:
  * `scheme://host[:port]`, DNS labels, case folded, default port dropped. `rootDot` accepts one
- * trailing dot, as only the same-origin check does. IP literals are left out: no policy here has one.
+ * trailing dot, as only the same-origin check does. An IPv6 literal is hex groups only, as browsers send it.
  */
 function oracleParse(origin: string, rootDot = false): { scheme: string; canonical: string; authority: string; port: string } | null {
-  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(origin);
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(\d{1,5}))?$/.exec(origin);
   if (!match) return null;
   const [, scheme, rawHost, port] = match as unknown as [string, string, string, string | undefined];
   const s = scheme.toLowerCase();
-  const dotted = rootDot && rawHost.length > 1 && rawHost.endsWith('.');
+  const ipv6 = rawHost.startsWith('[');
+  const dotted = !ipv6 && rootDot && rawHost.length > 1 && rawHost.endsWith('.');
   const h = (dotted ? rawHost.slice(0, -1) : rawHost).toLowerCase();
   if (port !== undefined && (port.startsWith('0') || Number(port) > 65535 || Number(port) === 0)) return null;
-  if (h.length > 253 || h.split('.').some((label) => label === '' || label.length > 63 || label.startsWith('-') || label.endsWith('-'))) return null;
+  if (ipv6 && !oracleIpv6(h.slice(1, -1))) return null;
+  if (!ipv6 && (h.length > 253 || h.split('.').some((label) => label === '' || label.length > 63 || label.startsWith('-') || label.endsWith('-')))) return null;
   const p = port === undefined || (s === 'https' && port === '443') || (s === 'http' && port === '80') ? '' : `:${port}`;
   const authority = `${h}${dotted ? '.' : ''}${p}`;
   return { scheme: s, canonical: `${s}://${authority}`, authority, port: p };
+}
+
+/** RFC 4291 §2.2 hex groups (no dotted tail): eight of them, or fewer around one `::`. */
+function oracleIpv6(inner: string): boolean {
+  const halves = inner.split('::');
+  if (halves.length > 2) return false;
+  const groups = halves.map((half) => (half === '' ? [] : half.split(':')));
+  if (groups.flat().some((group) => !/^[0-9a-f]{1,4}$/.test(group))) return false;
+  const count = groups.flat().length;
+  return halves.length === 2 ? count <= 7 : count === 8;
 }
 
 /**
