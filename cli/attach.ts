@@ -3,7 +3,6 @@
  * of an existing distribution (SPEC §8). Exit codes: 0 done or nothing to do; 1 refused or failed;
  * 2 bad arguments.
  */
-import { attach, checkDistributionFlags } from '../deploy/distribution.ts';
 import { parseFlags, type Command } from './command.ts';
 
 /** The flags that name what to attach or detach; attach takes a few more. */
@@ -57,6 +56,8 @@ Exit codes: 0 done or nothing to do, 1 refused or failed, 2 bad arguments.`,
       output.out(this.usage);
       return 0;
     }
+    // The CloudFront and CloudFormation clients load only for the verbs that call them.
+    const { attach, checkDistributionFlags } = await import('../deploy/distribution.ts');
     checkDistributionFlags(values);
     return attach(values, output);
   },

@@ -2,7 +2,6 @@
  * `npx cloudfront-cors detach`: takes the cloudfront-cors functions off a cache behavior and
  * restores the cache policy, origin request policy and methods it had before attach (SPEC §8).
  */
-import { checkDistributionFlags, detach } from '../deploy/distribution.ts';
 import { TARGET_FLAGS, TARGET_FLAGS_USAGE } from './attach.ts';
 import { parseFlags, type Command } from './command.ts';
 
@@ -26,6 +25,7 @@ Exit codes: 0 done or nothing to do, 1 refused or failed, 2 bad arguments.`,
       output.out(this.usage);
       return 0;
     }
+    const { checkDistributionFlags, detach } = await import('../deploy/distribution.ts');
     checkDistributionFlags(values);
     return detach(values, output);
   },

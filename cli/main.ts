@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildError, ROOT } from '../build/build.ts';
 import { PolicyError } from '../build/policy-file.ts';
-import { awsMessage } from '../deploy/distribution.ts';
+import { awsMessage } from '../deploy/aws-message.ts';
 import { ReplayError } from '../dev/replay.ts';
 import { attachCommand } from './attach.ts';
 import { buildCommand } from './build.ts';

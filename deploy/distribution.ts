@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import { readPolicyFile } from '../build/policy-file.ts';
 import { BadArguments, Refusal, type Output } from '../cli/command.ts';
+import { awsMessage } from './aws-message.ts';
 import { planAttach, planDetach, renderChanges, type EdgeTargets, type Plan, type PreviousSettings } from './plan.ts';
 
 /** Lambda@Edge and the stack live in us-east-1; CloudFront's API is global and signs there too. */
@@ -228,20 +229,4 @@ export function encodePrevious(previous: PreviousSettings): string {
 export function decodePrevious(value: string): PreviousSettings | undefined {
   const match = /^cache-policy=(\S+) methods=([A-Z+]+) origin-request-policy=(\S+)$/.exec(value);
   return match ? { cachePolicyId: match[1]!, allowedMethods: match[2]!.split('+'), originRequestPolicyId: match[3]! } : undefined;
-}
-
-/** AWS errors as a person can act on them. */
-export function awsMessage(error: unknown): string {
-  const name = (error as Error).name;
-  const message = (error as Error).message;
-  if (name === 'CredentialsProviderError') return `no AWS credentials: ${message} (set AWS_PROFILE or run aws configure)`;
-  if (name === 'NoSuchDistribution') return `no such distribution: ${message}`;
-  if (name === 'AccessDenied' || name === 'AccessDeniedException') return `access denied: ${message}`;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'ECONNRESET') {
-    return `cannot reach AWS (${message}); check the network, a proxy, or AWS_ENDPOINT_URL`;
-  }
-  // Node's own errors (a file, a socket) say what they are in their message.
-  if (typeof code === 'string') return message;
-  return `${name}: ${message}`;
 }
