@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { validatePolicy } from './build/policy-file.ts';
-import { compilePolicy } from './functions/core/policy.ts';
+import { WHOLE_ENGINE, compilePolicy } from './functions/core/policy.ts';
 import examplePolicy from './test/policies/example.json' with { type: 'json' };
 
 export default defineConfig({
@@ -9,6 +9,8 @@ export default defineConfig({
   define: {
     CORS_POLICY: JSON.stringify(compilePolicy(validatePolicy(examplePolicy, 'test/policies/example.json'))),
     CORS_RECORD_EVENTS: 'false',
+    // The sources run the whole engine; each build keeps only the parts its policy can reach.
+    CORS_CODE: JSON.stringify(WHOLE_ENGINE),
   },
   test: {
     include: ['test/**/*.test.ts'],

@@ -10,7 +10,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { zipSync } from 'fflate';
-import { INTERNAL_PROPERTIES, compilePolicy, type CompiledPolicy, type CorsPolicy } from '../functions/core/policy.ts';
+import { INTERNAL_PROPERTIES, codeShape, compilePolicy, type CompiledPolicy, type CorsPolicy } from '../functions/core/policy.ts';
 import { cloudFrontFunctionProblems } from './cloudfront-function-syntax.ts';
 import {
   CLOUDFRONT_FUNCTION_MAX_BYTES,
@@ -183,7 +183,7 @@ async function buildLambdaEdge(inlined: Inlined, outDir: string): Promise<Artifa
       platform: 'node',
       // Lambda@Edge runs nodejs22.x; node20 syntax runs there and on the Node that tests it here.
       target: 'node20',
-      ...inline(inlined),
+      ...inline(inlined, 'lambda-edge'),
     });
     checkInputs(`lambda-edge/${name}`, result);
     artifacts.push({ name: `lambda-edge/${name}`, measure: 'zipped', size: await zippedSize(folder), limit });
@@ -218,7 +218,7 @@ async function buildCloudFrontFunction(inlined: Inlined, outDir: string): Promis
       'rest-argument': true,
       'template-literal': true,
     },
-    ...inline(inlined),
+    ...inline(inlined, 'cloudfront-functions'),
   });
   checkInputs(name, result);
   const code = asCloudFrontFunction((result.outputFiles?.[0]?.text ?? '').trimEnd(), name);
@@ -254,19 +254,22 @@ const POLICY_MODULE = 'cloudfront-cors:policy';
 /**
  * The esbuild options that inline the policy. It is injected as a module that esbuild parses,
  * rather than a `define`d constant, so that mangling property names in the CloudFront Function
- * renames the policy's own field names together with every use of them (see `policyModule`).
+ * renames the policy's own field names together with every use of them (see `policyModule`). The
+ * parts of the engine the policy can reach are `define`d, so esbuild drops the rest.
  */
-function inline({ policy, recordEvents }: Inlined): Pick<esbuild.BuildOptions, 'inject' | 'plugins' | 'define'> {
+function inline({ policy, recordEvents }: Inlined, runtime: 'lambda-edge' | 'cloudfront-functions'): Pick<esbuild.BuildOptions, 'inject' | 'plugins' | 'define'> {
+  const define: Record<string, string> = { CORS_RECORD_EVENTS: String(recordEvents) };
+  for (const [part, used] of Object.entries(codeShape(policy))) define[`CORS_CODE.${part}`] = String(used);
   return {
     inject: [POLICY_MODULE],
-    define: { CORS_RECORD_EVENTS: String(recordEvents) },
+    define,
     plugins: [
       {
         name: 'cloudfront-cors-policy',
         setup(esbuildBuild) {
           esbuildBuild.onResolve({ filter: /^cloudfront-cors:policy$/ }, () => ({ path: 'policy', namespace: 'cloudfront-cors' }));
           esbuildBuild.onLoad({ filter: /.*/, namespace: 'cloudfront-cors' }, () => ({
-            contents: policyModule(policy),
+            contents: policyModule(policy, runtime === 'lambda-edge'),
             loader: 'js',
           }));
         },
@@ -275,6 +278,9 @@ function inline({ policy, recordEvents }: Inlined): Pick<esbuild.BuildOptions, '
   };
 }
 
+/** Past this many characters of JSON, V8 reads a table faster from `JSON.parse` than from an object literal. */
+const JSON_PARSE_THRESHOLD = 10_000;
+
 /**
  * The module that carries the compiled policy: its field names (`origins`, `methods`, …) written as
  * identifiers, which the CloudFront Function's build shortens with every use, and everything the
@@ -282,12 +288,17 @@ function inline({ policy, recordEvents }: Inlined): Pick<esbuild.BuildOptions, '
  * (`action`, `origins`, `maxAge`) is data like any other. One word cannot be a key of an object
  * literal, `"__proto__"` (it sets the prototype): validation refuses it as a method or header name.
  *
- * @example policyModule(policy) // 'export const CORS_POLICY = {anyOrigin:false,origins:{"https://app.example.com":1},…};'
+ * For Lambda@Edge a large table is written as a string for `JSON.parse`, which V8 reads several
+ * times faster than the same object literal: a 10,000-origin policy loads in a few milliseconds.
+ *
+ * @example policyModule(policy) // 'export const CORS_POLICY = {anyOrigin:false,origins:{"https:":{"app.example.com":1}},…};'
  */
-export function policyModule(policy: CompiledPolicy): string {
-  const fields = Object.entries(policy).map(([field, value]) => {
+export function policyModule(policy: CompiledPolicy, parseLargeTables = false): string {
+  // The viewer request never writes Access-Control-Expose-Headers: the CloudFront Function goes without.
+  const fields = Object.entries(policy).filter(([field]) => parseLargeTables || field !== 'exposeHeaders').map(([field, value]) => {
     if (!/^[A-Za-z_$][\w$]*$/.test(field)) throw new BuildError(`internal: compiled policy field "${field}" is not an identifier`);
-    return `${field}:${JSON.stringify(value)}`;
+    const json = JSON.stringify(value);
+    return `${field}:${parseLargeTables && json.length > JSON_PARSE_THRESHOLD ? `JSON.parse(${JSON.stringify(json)})` : json}`;
   });
   return `export const CORS_POLICY = {${fields.join(',')}};`;
 }

@@ -1,4 +1,4 @@
-import type { CompiledPolicy } from './core/policy.ts';
+import type { CodeShape, CompiledPolicy } from './core/policy.ts';
 
 declare global {
   /**
@@ -13,4 +13,10 @@ declare global {
    * default, and then compiled out.
    */
   const CORS_RECORD_EVENTS: boolean;
+  /**
+   * Which parts of the engine the inlined policy can use (see `codeShape`). The build replaces each
+   * `CORS_CODE.<part>` with `true` or `false`, so esbuild drops the code a policy cannot reach;
+   * tests of the sources set every part to `true`, the whole engine.
+   */
+  const CORS_CODE: CodeShape;
 }

@@ -8,56 +8,42 @@
  * `function handler(event)` CloudFront calls. Syntax stays within ES5.1 plus what the runtime adds; esbuild lowers or refuses the rest.
  */
 import type { CloudFrontFunctionsEvent } from 'aws-lambda';
-import { STATUS_TEXT, readCorsRequest, viewerRequest, type HeaderList } from '../core/cors.ts';
-import type { CompiledPolicy } from '../core/policy.ts';
+import { STATUS_TEXT, viewerRequest } from '../core/cors.ts';
 
 type Headers = CloudFrontFunctionsEvent['request']['headers'];
 type Request = CloudFrontFunctionsEvent['request'];
 type Response = Omit<CloudFrontFunctionsEvent['response'], 'cookies'>;
 
-/** Returns a CloudFront Functions viewer-request handler for a compiled policy. */
-function createViewerRequestHandler(policy: CompiledPolicy) {
-  return function viewerRequestHandler(event: Pick<CloudFrontFunctionsEvent, 'request'>): Request | Response {
-    const request = event && event.request;
-    try {
-      if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event: event }));
-      const headers = request.headers;
-      const decision = viewerRequest(policy, readCorsRequest(request.method, (name) => headerValues(headers, name)));
-      if (decision.action === 'forward') headers['origin'] = { value: decision.origin };
-      if (decision.action !== 'respond') return request;
-      return {
-        statusCode: decision.status,
-        statusDescription: STATUS_TEXT[decision.status],
-        headers: toHeaders(decision.headers),
-      };
-    } catch (error) {
-      // SPEC §6: a thrown error is a 5xx for every viewer; the request as received is better.
-      return request;
+/** The entry point; the build makes it the top-level `function handler(event)`. */
+export function handler(event: Pick<CloudFrontFunctionsEvent, 'request'>): Request | Response {
+  const request = event && event.request;
+  try {
+    if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event: event }));
+    const headers = request.headers;
+    const answer = viewerRequest(CORS_POLICY, request.method, (name) => headerValues(headers, name));
+    if (typeof answer === 'string') headers['origin'] = { value: answer };
+    else if (answer !== undefined) {
+      const fields: Headers = {};
+      for (const name in answer.answerHeaders) fields[name] = { value: answer.answerHeaders[name] as string };
+      return { statusCode: answer.answerStatus, statusDescription: STATUS_TEXT[answer.answerStatus], headers: fields };
     }
-  };
+  } catch (error) {
+    // SPEC §6: a thrown error is a 5xx for every viewer; the request as received is better.
+  }
+  return request;
 }
 
-/** Every string value of a header: `multiValue` when CloudFront sent several, else `value`. */
+/**
+ * Every string value of a header: `multiValue` when CloudFront sent it, else `value`. A shape
+ * CloudFront never sends (headers that are not an object, an entry that is `null`) throws, and the
+ * handler then returns the request as received (SPEC §6).
+ */
 function headerValues(headers: Headers, name: string): string[] {
-  const header = headers !== null && typeof headers === 'object' ? headers[name] : undefined;
-  if (header === null || typeof header !== 'object') return [];
+  const header = headers[name];
   const values: string[] = [];
-  const entries = Array.isArray(header.multiValue) && header.multiValue.length > 0 ? header.multiValue : [header];
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i];
-    if (entry !== null && typeof entry === 'object' && typeof entry.value === 'string') values.push(entry.value);
+  if (header) {
+    const entries = header.multiValue && header.multiValue.length ? header.multiValue : [header];
+    for (let i = 0; i < entries.length; i++) if (typeof entries[i]!.value === 'string') values.push(entries[i]!.value);
   }
   return values;
 }
-
-function toHeaders(list: HeaderList): Headers {
-  const headers: Headers = {};
-  for (let i = 0; i < list.length; i++) {
-    const pair = list[i] as [string, string];
-    headers[pair[0].toLowerCase()] = { value: pair[1] };
-  }
-  return headers;
-}
-
-/** The entry point; the build makes it the top-level `function handler(event)`. */
-export const handler = createViewerRequestHandler(CORS_POLICY);

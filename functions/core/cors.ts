@@ -1,119 +1,154 @@
 /**
- * The CORS decisions (SPEC §4 and §5), free of any event shape. Handlers read their event into a
- * {@link CorsRequest}, ask one of the two functions here, and write the answer back.
+ * The CORS decisions (SPEC §4 and §5), free of any event shape. A handler passes a reader of its
+ * request's headers, asks one of the two functions here, and writes the answer back in its
+ * runtime's shape. Headers are read only when a decision needs them: `Host` for a request whose
+ * origin might be the site's own, the preflight headers for a preflight.
  *
- * Runs on every request in both runtimes: ES5.1 built-ins only, no regular expressions.
+ * Runs on every request in both runtimes: ES5.1 built-ins only. Code a policy cannot use sits
+ * behind a `CORS_CODE` flag, which the build sets from the policy so the CloudFront Function
+ * carries only what its policy needs (see `functions/policy-inline.d.ts`).
  */
-import { authorityOf, canonicalOrigin } from './origin.ts';
-import { has, isAllowedHeader, isListedOrigin, type CompiledPolicy } from './policy.ts';
+import { parseOrigin, type Origin } from './origin.ts';
+import { isAllowedHeader, isListedOrigin, type CompiledPolicy } from './policy.ts';
 import { asciiLowerCase, trimWhitespace } from './text.ts';
 
-/** Response headers as `[name, value]` pairs, names in their canonical case. */
-export type HeaderList = Array<[string, string]>;
+/** Returns every value a request header has, in order; `[]` when it has none. Names are lower case. */
+export type HeaderReader = (name: string) => string[];
 
-/** What a handler reads from a request. Each field lists every value the header had. */
-export interface CorsRequest {
-  method: string;
-  host: string[];
-  origin: string[];
-  requestMethod: string[];
-  requestHeaders: string[];
+/**
+ * Response headers by lower-case name, in the order they are written: the CloudFront Function's
+ * shape, and the keys of Lambda@Edge's header map (which also wants each name's usual spelling,
+ * see `headerKey`).
+ */
+export type HeaderFields = Record<string, string>;
+
+/** An origin as {@link judgeOrigin} reads it: canonical, and whether the policy allows it. */
+export interface JudgedOrigin extends Origin {
+  allowed: boolean;
 }
 
-/** What the viewer-request handler does with a request. */
-export type ViewerAction =
-  | { action: 'continue' }
-  | { action: 'forward'; origin: string }
-  | { action: 'respond'; status: 204 | 403; headers: HeaderList };
+/** Reads an `Origin` value against a policy; the Lambda@Edge handlers pass a memoized one. */
+export type OriginJudge = (policy: CompiledPolicy, value: string) => JudgedOrigin | null;
+
+/** A preflight answered at the edge (SPEC §4.5). */
+export interface PreflightAnswer {
+  answerStatus: 204 | 403;
+  answerHeaders: HeaderFields;
+}
+
+/**
+ * What the viewer-request handler does: `undefined` passes the request unchanged, a string is the
+ * `Origin` to forward, and an answer is sent instead of forwarding.
+ */
+export type ViewerAnswer = undefined | string | PreflightAnswer;
 
 /** What the origin-response handler does to the origin's response. */
 export interface OriginResponseAction {
   /** 204 for an allowed preflight the origin refused (SPEC §5.5); `null` keeps the origin's status. */
   status: 204 | null;
   /** CORS headers to add after every CORS header the origin sent is removed. */
-  headers: HeaderList;
+  headers: HeaderFields;
   /** The single `Vary` value to write, or `null` to leave the origin's `Vary` as it was. */
   vary: string | null;
 }
 
-/** The literal `Origin` that every refused request shares (SPEC §4.4). */
-export const NULL_ORIGIN = 'null';
-
 /** Status text for the statuses the handlers produce. */
 export const STATUS_TEXT: Record<number, string> = { 204: 'No Content', 403: 'Forbidden' };
 
-const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
+/** The names of most CORS response headers start so. */
+const ALLOW = 'access-control-allow-';
+
+/** The `Vary` of every preflight answer, whoever gives it. */
+export const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
 
 /**
  * Decides what the viewer-request handler does (SPEC §4): pass the request on, forward it with a
  * canonical (or `null`) `Origin` so the cache keys on one value per allowed origin, or answer a
  * preflight at the edge.
  *
- * @example viewerRequest(policy, { method: 'GET', host: ['d1.cloudfront.net'],
- *   origin: ['https://evil.example'], requestMethod: [], requestHeaders: [] })
- *   // { action: 'forward', origin: 'null' }
+ * @param method the request's method, as the event gives it
+ * @param judge how `Origin` values are read, {@link judgeOrigin} unless a handler memoizes it
+ * @example viewerRequest(policy, 'GET', (name) => (name === 'origin' ? ['https://evil.example'] : []))
+ *          // 'null'
  */
-export function viewerRequest(policy: CompiledPolicy, request: CorsRequest): ViewerAction {
-  if (request.origin.length === 0) return { action: 'continue' };
-  const origin = requestOrigin(policy, request);
+export function viewerRequest(policy: CompiledPolicy, method: unknown, header: HeaderReader, judge?: OriginJudge): ViewerAnswer {
+  const values = header('origin');
+  if (values.length === 0) return undefined;
+  const value = values[0] as string;
+  const origin = values.length === 1 ? (judge || judgeOrigin)(policy, value) : null;
   // SPEC §4.2: the site's own pages, forwarded canonical so the cache holds at most two such values
   // (http and https) per host, whatever spellings a client invents.
-  const own = sameOrigin(origin, request);
-  if (own !== null) return own === request.origin[0] ? { action: 'continue' } : { action: 'forward', origin: own };
+  if (origin !== null && isSameOrigin(origin, header('host'))) return origin.serialized === value ? undefined : origin.serialized;
 
-  const allowed = isAllowed(policy, origin);
-  const preflight = isPreflight(request);
-  if (policy.preflightAtEdge && preflight) {
-    const headers = allowed ? preflightHeaders(policy, origin as string, request) : null;
-    if (headers === null) return { action: 'respond', status: 403, headers: [['Vary', PREFLIGHT_VARY]] };
-    headers.push(['Vary', PREFLIGHT_VARY]);
-    return { action: 'respond', status: 204, headers };
+  const allowed = origin !== null && origin.allowed;
+  const preflight = method === 'OPTIONS' && header('access-control-request-method').length > 0;
+  if (CORS_CODE.usesEdgePreflight && policy.preflightAtEdge && preflight) {
+    const headers = allowed ? preflightHeaders(policy, (origin as Origin).serialized, header) : null;
+    if (headers === null) return { answerStatus: 403, answerHeaders: { vary: PREFLIGHT_VARY } };
+    headers['vary'] = PREFLIGHT_VARY;
+    return { answerStatus: 204, answerHeaders: headers };
   }
   // SPEC §4.6: in public mode the answer is `*` whoever asks, so every cross-origin request shares
-  // the `null` entry. A preflight the origin answers keeps its origin: origin-response judges it.
-  return { action: 'forward', origin: allowed && (!policy.anyOrigin || preflight) ? (origin as string) : NULL_ORIGIN };
+  // the `null` entry, as every refused request does (§4.4). A preflight the origin answers keeps
+  // its origin: origin-response judges it.
+  return allowed && (!(CORS_CODE.usesAnyOrigin && policy.anyOrigin) || preflight) ? (origin as Origin).serialized : 'null';
 }
 
 /**
  * Decides how the origin-response handler rewrites a response (SPEC §5). The request is the one
  * the origin saw, so its `Origin` is already canonical or `null` when the viewer-request handler
- * ran; it is canonicalized again so this handler is safe on its own.
+ * ran; it is read again so this handler is safe on its own.
  *
  * @param status the origin's status code
  * @param vary every `Vary` value the origin sent
+ * @param merge how `Vary` values are merged, {@link mergeVary} unless a handler memoizes it
  */
 export function originResponse(
   policy: CompiledPolicy,
-  request: CorsRequest,
+  method: unknown,
+  header: HeaderReader,
   status: number,
   vary: string[],
+  judge?: OriginJudge,
+  merge?: typeof mergeVary,
 ): OriginResponseAction {
-  const origin = requestOrigin(policy, request);
-  const allowed = isAllowed(policy, origin);
+  const values = header('origin');
+  const origin = values.length === 1 ? (judge || judgeOrigin)(policy, values[0] as string) : null;
+  const allowed = origin !== null && origin.allowed;
+  const mergeInto = merge || mergeVary;
 
-  if (!policy.preflightAtEdge && isPreflight(request)) {
+  if (!policy.preflightAtEdge && method === 'OPTIONS' && values.length > 0 && header('access-control-request-method').length > 0) {
     // SPEC §5.5: the policy, not the origin, decides; an S3 bucket without CORS rules answers 403.
-    const headers = allowed ? preflightHeaders(policy, origin as string, request) : null;
-    return {
-      status: headers !== null && status >= 400 ? 204 : null,
-      headers: headers === null ? [] : headers,
-      vary: mergeVary(vary, PREFLIGHT_VARY),
-    };
+    const headers = allowed ? preflightHeaders(policy, (origin as Origin).serialized, header) : null;
+    return { status: headers !== null && status >= 400 ? 204 : null, headers: headers || {}, vary: mergeInto(vary, PREFLIGHT_VARY) };
   }
 
-  const headers: HeaderList = [];
+  const headers: HeaderFields = {};
   if (policy.anyOrigin) {
     // `*` does not depend on the request, so it is safe in a cache entry every viewer shares,
     // including one first filled by a request without `Origin`.
-    headers.push(['Access-Control-Allow-Origin', '*']);
+    headers[ALLOW + 'origin'] = '*';
   } else if (allowed) {
-    headers.push(['Access-Control-Allow-Origin', origin as string]);
-    if (policy.allowCredentials) headers.push(['Access-Control-Allow-Credentials', 'true']);
+    headers[ALLOW + 'origin'] = (origin as Origin).serialized;
+    if (policy.allowCredentials) headers[ALLOW + 'credentials'] = 'true';
   }
-  if (headers.length > 0 && policy.exposeHeaders !== '') {
-    headers.push(['Access-Control-Expose-Headers', policy.exposeHeaders]);
-  }
-  return { status: null, headers, vary: policy.anyOrigin ? null : mergeVary(vary, 'Origin') };
+  if ((policy.anyOrigin || allowed) && policy.exposeHeaders !== '') headers['access-control-expose-headers'] = policy.exposeHeaders;
+  return { status: null, headers, vary: policy.anyOrigin ? null : mergeInto(vary, 'Origin') };
+}
+
+/**
+ * Reads an `Origin` value: its canonical form, and whether the policy allows it. A fully qualified
+ * host (`https://app.example.com.`) is read, so the same-origin check can compare it with `Host`,
+ * but never allowed: it matches no entry, and public mode refuses it as the strict grammar does.
+ *
+ * @returns `null` when the value is malformed
+ */
+export function judgeOrigin(policy: CompiledPolicy, value: string): JudgedOrigin | null {
+  const origin = parseOrigin(value, true) as JudgedOrigin | null;
+  if (origin === null) return null;
+  const host = origin.hostName;
+  origin.allowed = host.slice(-1) !== '.' && ((CORS_CODE.usesAnyOrigin && policy.anyOrigin) || isListedOrigin(policy, origin));
+  return origin;
 }
 
 /**
@@ -130,136 +165,105 @@ export function isCorsResponseHeader(name: string): boolean {
 
 /**
  * Merges `Vary` values into one: every token the origin sent, once each in its first spelling,
- * then each of `add` that is missing. `*` anywhere stays `*` alone (RFC 9110 §12.5.5).
+ * then each of `add` that is missing. `*` anywhere stays `*` alone (RFC 9110 §12.5.5). Merging
+ * `values.join(',')` gives the same answer as merging `values`, which lets a handler memoize it.
  *
  * @example mergeVary(['Accept-Encoding', 'origin'], 'Origin') // 'Accept-Encoding, origin'
  */
 export function mergeVary(values: string[], add: string): string {
   const tokens: string[] = [];
   const seen: Record<string, 1> = {};
-  const lists = values.concat(add);
-  for (let i = 0; i < lists.length; i++) {
-    const parts = (lists[i] as string).split(',');
-    for (let j = 0; j < parts.length; j++) {
-      const token = trimWhitespace(parts[j] as string);
-      if (token === '') continue;
-      if (token === '*') return '*';
-      // The `$` keeps a token such as `__proto__` from meaning anything to the object.
-      const key = '$' + asciiLowerCase(token);
-      if (has(seen, key)) continue;
-      seen[key] = 1;
-      tokens.push(token);
-    }
+  const parts = values.concat(add).join(',').split(',');
+  for (let i = 0; i < parts.length; i++) {
+    const token = trimWhitespace(parts[i] as string);
+    if (token === '') continue;
+    if (token === '*') return '*';
+    // The `$` keeps a token such as `__proto__` from meaning anything to the object.
+    const key = '$' + asciiLowerCase(token);
+    if (seen[key] === 1) continue;
+    seen[key] = 1;
+    tokens.push(token);
   }
   return tokens.join(', ');
 }
 
 /**
- * A CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`
- * (Fetch standard, "CORS-preflight request").
+ * One item of a header's comma-separated list: an HTTP token (RFC 9110 §5.6.2, the grammar of
+ * header names and methods) or nothing, between optional spaces and tabs (OWS, RFC 9110 §5.6.3).
+ * Group 1 is the token. No two parts can match the same character, so the match is linear
+ * (checked by `recheck` in test/e2e/policy-fuzz.test.ts).
  */
-function isPreflight(request: CorsRequest): boolean {
-  return request.method === 'OPTIONS' && request.origin.length > 0 && request.requestMethod.length > 0;
+const LIST_ITEM = /^[ \t]*(?:([-!#$%&'*+.^`|~\w]+)[ \t]*)?$/;
+
+/** A `Host` value between optional spaces and tabs; group 1 is the value. */
+const HOST_VALUE = /^[ \t]*(?:([^ \t]+)[ \t]*)?$/;
+
+/**
+ * Returns the token in one item of a list header, `""` for an empty item, or `null` when the item
+ * is not a token. njs lets `$` match before a final line break, as PCRE does, so the match must
+ * cover the whole value.
+ */
+function listItem(value: string): string | null {
+  const match = LIST_ITEM.exec(value);
+  return match !== null && (match[0] as string).length === value.length ? match[1] || '' : null;
+}
+
+/** Returns whether a value is an HTTP token (RFC 9110 §5.6.2). */
+export function isToken(value: string): boolean {
+  return value !== '' && listItem(value) === value;
 }
 
 /**
  * The headers of an allowed preflight answer, or `null` when the policy refuses the requested
  * method or any requested header. `Vary` is left to the caller.
  */
-function preflightHeaders(policy: CompiledPolicy, origin: string, request: CorsRequest): HeaderList | null {
-  if (request.requestMethod.length !== 1) return null;
+function preflightHeaders(policy: CompiledPolicy, origin: string, header: HeaderReader): HeaderFields | null {
+  const requested = header('access-control-request-method');
+  const method = requested.length === 1 ? listItem(requested[0] as string) : null;
   // Fetch compares methods case-sensitively: browsers upper-case only the six standard methods.
-  if (!has(policy.methods, trimWhitespace(request.requestMethod[0] as string))) return null;
+  if (method === null || policy.methods[method] !== 1) return null;
 
   const names: string[] = [];
-  const parts = request.requestHeaders.join(',').split(',');
-  for (let i = 0; i < parts.length; i++) {
-    const part = trimWhitespace(parts[i] as string);
-    if (part === '') continue;
+  const items = header('access-control-request-headers').join(',').split(',');
+  for (let i = 0; i < items.length; i++) {
+    const item = listItem(items[i] as string);
+    if (item === null) return null;
     // A token is ASCII, so lower-casing it changes ASCII letters only (SPEC §4.7).
-    if (!isToken(part)) return null;
-    const name = part.toLowerCase();
+    const name = item.toLowerCase();
+    if (name === '') continue;
     if (!isAllowedHeader(policy, name)) return null;
     names.push(name);
   }
 
-  const headers: HeaderList = [
-    ['Access-Control-Allow-Origin', policy.anyOrigin ? '*' : origin],
-    ['Access-Control-Allow-Methods', policy.allowMethods],
-  ];
-  if (names.length > 0) headers.push(['Access-Control-Allow-Headers', names.join(', ')]);
-  if (policy.maxAge !== '') headers.push(['Access-Control-Max-Age', policy.maxAge]);
-  if (policy.allowCredentials) headers.push(['Access-Control-Allow-Credentials', 'true']);
+  const headers: HeaderFields = {};
+  headers[ALLOW + 'origin'] = CORS_CODE.usesAnyOrigin && policy.anyOrigin ? '*' : origin;
+  headers[ALLOW + 'methods'] = policy.allowMethods;
+  if (names.length > 0) headers[ALLOW + 'headers'] = names.join(', ');
+  if (CORS_CODE.usesMaxAge && policy.maxAge !== '') headers['access-control-max-age'] = policy.maxAge;
+  if (CORS_CODE.usesCredentials && policy.allowCredentials) headers[ALLOW + 'credentials'] = 'true';
   return headers;
 }
 
 /**
- * Reads a request's CORS fields through a runtime's header reader, so both runtimes read the same
- * headers the same way.
- */
-export function readCorsRequest(method: unknown, values: (name: string) => string[]): CorsRequest {
-  return {
-    method: typeof method === 'string' ? method : '',
-    host: values('host'),
-    origin: values('origin'),
-    requestMethod: values('access-control-request-method'),
-    requestHeaders: values('access-control-request-headers'),
-  };
-}
-
-/**
- * The canonical form of the request's one `Origin`, or `null` when it is malformed or there are
- * several (SPEC §4.4). A value the policy lists exactly is canonical already (the table holds
- * canonical forms only), which is what browsers send: one lookup, no parsing.
- */
-function requestOrigin(policy: CompiledPolicy, request: CorsRequest): string | null {
-  if (request.origin.length !== 1) return null;
-  const value = request.origin[0] as string;
-  return has(policy.origins, value) ? value : canonicalOrigin(value);
-}
-
-/** Whether the policy allows a canonical origin (public mode allows every well-formed one). */
-function isAllowed(policy: CompiledPolicy, origin: string | null): boolean {
-  return origin !== null && (policy.anyOrigin || isListedOrigin(policy, origin));
-}
-
-/**
- * The canonical `Origin` when it names the distribution itself (SPEC §4.2), else `null`: an `http`
- * or `https` origin on the scheme's default port whose host equals the `Host` header's, compared
- * without ASCII case and without a default port in `Host`. Any other scheme is a cross-origin
- * request like any other, and so is any other port: CloudFront serves viewers on 80 and 443 only,
- * so a page of the site never has one, and each `Host: h:N` a client invents cannot add entries.
+ * Whether an `Origin` names the distribution itself (SPEC §4.2): an `http` or `https` origin on the
+ * scheme's default port whose host equals the one `Host` header's, compared without ASCII case and
+ * without a default port in `Host`. Any other scheme is a cross-origin request like any other, and
+ * so is any other port: CloudFront serves viewers on 80 and 443 only, so a page of the site never
+ * has one, and each `Host: h:N` a client invents cannot add entries.
  *
  * A fully qualified host is its own site to browsers: `https://app.example.com.` is same-origin
- * only with `Host: app.example.com.`, and never matches a policy entry.
+ * only with `Host: app.example.com.`.
  */
-function sameOrigin(origin: string | null, request: CorsRequest): string | null {
-  if (request.host.length !== 1) return null;
-  // Only a fully qualified host can still be the site's own when the strict parse failed.
-  const own = origin !== null ? origin : request.origin.length === 1 ? canonicalOrigin(request.origin[0] as string, true) : null;
-  if (own === null) return null;
-  const authority = authorityOf(own);
-  const scheme = own.slice(0, own.length - authority.length - 3);
-  if (scheme !== 'https' && scheme !== 'http') return null;
-  if (authority.lastIndexOf(':') > authority.lastIndexOf(']')) return null; // a port that is not the default
-  const host = request.host[0] as string;
-  if (host === authority) return own; // what browsers send: no parsing
-  // Most requests are cross-origin: refuse cheaply a Host whose name, without spaces, tabs and a
-  // port, is not even as long as the origin's host. Any other spelling (case, a default port) is
-  // read with the origin grammar itself.
-  const trimmed = trimWhitespace(host);
-  const colon = trimmed.lastIndexOf(':');
-  if ((colon > trimmed.lastIndexOf(']') ? colon : trimmed.length) !== authority.length) return null;
-  return canonicalOrigin(scheme + '://' + trimmed, true) === own ? own : null;
-}
-
-/** An HTTP token (RFC 9110 §5.6.2): the grammar of header names and methods. */
-export function isToken(value: string): boolean {
-  if (value.length === 0) return false;
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    const alphaNumeric = (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
-    if (!alphaNumeric && "!#$%&'*+-.^_`|~".indexOf(value.charAt(i)) < 0) return false;
-  }
-  return true;
+function isSameOrigin(origin: Origin, hosts: string[]): boolean {
+  const key = origin.schemeAndPort;
+  if (hosts.length !== 1 || (key !== 'https:' && key !== 'http:')) return false;
+  const host = hosts[0] as string;
+  if (host === origin.hostName) return true; // what browsers send: no parsing
+  // Most requests are cross-origin: a Host that does not even hold the origin's host, in any case,
+  // is refused cheaply. (`toLowerCase` may turn a non-ASCII letter into an ASCII one here; the
+  // strict reading below is what decides.)
+  if (host.length > 320 || host.toLowerCase().indexOf(origin.hostName) < 0) return false;
+  const value = HOST_VALUE.exec(host);
+  const own = value !== null && value[1] ? parseOrigin(key.slice(0, -1) + '://' + value[1], true) : null;
+  return own !== null && own.serialized === origin.serialized;
 }

@@ -3,7 +3,7 @@
  * read on every request. Validation of the file itself lives in `build/policy-file.ts`, because it
  * runs once at build time and may use Node and libraries; this file is inlined into the bundles.
  */
-import { authorityOf } from './origin.ts';
+import { parseOrigin, type Origin } from './origin.ts';
 
 /** Who answers CORS preflight requests. */
 export type PreflightMode = 'edge' | 'origin';
@@ -45,31 +45,41 @@ export const DEFAULT_POLICY: Omit<CorsPolicy, 'allowOrigins'> = {
 };
 
 /**
- * The compiled policy's property names, and the decisions' own. The CloudFront Function's build
- * shortens them (esbuild `mangleProps`), since they appear in its 10 KB once per use; none of them
- * may be a name CloudFront's event objects use (`headers`, `method`, `origin`, …).
+ * The property names of the compiled policy and of the core's own objects. The CloudFront
+ * Function's build shortens them (esbuild `mangleProps`), since they appear in its 10 KB once per
+ * use; none of them may be a name CloudFront's event objects use (`headers`, `method`, `origin`, …).
  */
 export const INTERNAL_PROPERTIES =
-  /^(anyOrigin|origins|wildcards|methods|headerNames|headerPrefixes|allowMethods|exposeHeaders|allowCredentials|maxAge|preflightAtEdge|requestMethod|requestHeaders|action)$/;
+  /^(anyOrigin|origins|methods|headerNames|headerPrefixes|allowMethods|exposeHeaders|allowCredentials|maxAge|preflightAtEdge|serialized|schemeAndPort|hostName|allowed|answerStatus|answerHeaders)$/;
 
 /** A set of strings as a plain object, because CloudFront Functions has no `Set`. */
 export type Lookup = Record<string, 1>;
 
 /**
+ * The allowed origins of one scheme and port, keyed by host, so a request is looked up by the
+ * host it sends, never by scanning the list:
+ * - `"app.example.com": 1`, an exact origin;
+ * - `".example.com": { "app-1": 1, "app-2": 1 }`, exact origins that share a parent domain, when
+ *   writing the parent once makes the table smaller (the CloudFront Function has 10 KB);
+ * - `"*.preview.example.com": 1`, a wildcard entry. No request host holds `*`, so none can match a
+ *   wildcard by sending its text.
+ */
+export type HostTable = Record<string, 1 | Lookup>;
+
+/**
  * The policy as the handlers read it: plain JSON, so the build can inline it into a bundle, and
  * shaped so every per-request question is a table lookup.
+ *
+ * Lookups compare the value found with `=== 1` (or test for an object), never with `in`: a request
+ * may ask for `constructor` or `__proto__`, which every object inherits, and what it inherits is a
+ * function or an object, never `1`. Every key that holds an object (`https:`, `.example.com`) has a
+ * character no inherited name has.
  */
 export interface CompiledPolicy {
   /** `allowOrigins` is `["*"]`: public mode. */
   anyOrigin: boolean;
-  /** Exact canonical origins: a request's canonical origin is looked up as itself. */
-  origins: Lookup;
-  /**
-   * Wildcard entries keyed as written (`https://*.example.com:8443`), apart from the exact ones so a
-   * request can never match one by sending its text. A request origin is looked up once per label
-   * it has in front of a shorter domain: the cost follows its host, not the number of entries.
-   */
-  wildcards: Lookup;
+  /** Allowed origins by `schemeAndPort` (`https:`, `http:3000`; see `parseOrigin`), then by host. */
+  origins: Record<string, HostTable>;
   /** Allowed methods, case-sensitive as Fetch compares them. */
   methods: Lookup;
   /** Lower-case header names allowed exactly. */
@@ -91,7 +101,7 @@ export interface CompiledPolicy {
  * Compiles a validated policy into the lookup tables the handlers use.
  *
  * @example compilePolicy({ ...DEFAULT_POLICY, allowOrigins: ['https://*.example.com'] }).origins
- *          // { 'https://*.example.com': 1 }
+ *          // { 'https:': { '*.example.com': 1 } }
  */
 export function compilePolicy(policy: CorsPolicy): CompiledPolicy {
   const headerPrefixes: string[] = [];
@@ -102,16 +112,9 @@ export function compilePolicy(policy: CorsPolicy): CompiledPolicy {
     else exactHeaders.push(name);
   }
   const anyOrigin = policy.allowOrigins.length === 1 && policy.allowOrigins[0] === '*';
-  const exact: string[] = [];
-  const wildcards: string[] = [];
-  for (let i = 0; !anyOrigin && i < policy.allowOrigins.length; i++) {
-    const entry = policy.allowOrigins[i] as string;
-    (entry.indexOf('://*.') >= 0 ? wildcards : exact).push(entry);
-  }
   return {
     anyOrigin,
-    origins: lookup(exact),
-    wildcards: lookup(wildcards),
+    origins: anyOrigin ? {} : originTables(policy.allowOrigins),
     methods: lookup(policy.allowMethods),
     headerNames: lookup(exactHeaders),
     headerPrefixes,
@@ -124,39 +127,130 @@ export function compilePolicy(policy: CorsPolicy): CompiledPolicy {
 }
 
 /**
+ * The parts of the engine a compiled policy can reach. A part a policy cannot use is compiled out of
+ * its bundles; with every part present (the sources, in tests) the engine answers the same, because
+ * the data then makes that part do nothing.
+ */
+export interface CodeShape {
+  /** Wildcard entries: the suffix lookups. */
+  usesWildcards: boolean;
+  /** Exact origins grouped under a shared parent domain. */
+  usesGroups: boolean;
+  /** `allowHeaders` entries ending in `*`. */
+  usesHeaderPrefixes: boolean;
+  /** `"*"`: public mode. */
+  usesAnyOrigin: boolean;
+  /** `"preflight": "edge"`: preflight answers in the viewer request. */
+  usesEdgePreflight: boolean;
+  /** `maxAge` is set. */
+  usesMaxAge: boolean;
+  /** `allowCredentials` is true. */
+  usesCredentials: boolean;
+}
+
+/** Every part of the engine: what the sources run with. */
+export const WHOLE_ENGINE: CodeShape = {
+  usesWildcards: true,
+  usesGroups: true,
+  usesHeaderPrefixes: true,
+  usesAnyOrigin: true,
+  usesEdgePreflight: true,
+  usesMaxAge: true,
+  usesCredentials: true,
+};
+
+/** The parts of the engine a compiled policy can reach (see {@link CodeShape}). */
+export function codeShape(policy: CompiledPolicy): CodeShape {
+  let usesWildcards = false;
+  let usesGroups = false;
+  for (const schemeAndPort in policy.origins) {
+    const table = policy.origins[schemeAndPort] as HostTable;
+    for (const key in table) {
+      if (key.charAt(0) === '*') usesWildcards = true;
+      if (key.charAt(0) === '.') usesGroups = true;
+    }
+  }
+  return {
+    usesWildcards,
+    usesGroups,
+    usesHeaderPrefixes: policy.headerPrefixes.length > 0,
+    usesAnyOrigin: policy.anyOrigin,
+    usesEdgePreflight: policy.preflightAtEdge,
+    usesMaxAge: policy.maxAge !== '',
+    usesCredentials: policy.allowCredentials,
+  };
+}
+
+/**
  * Returns whether a canonical origin is allowed by an exact or wildcard entry (not by `"*"`:
  * callers check `anyOrigin` themselves, because public mode answers differently).
  *
  * A wildcard `scheme://*.domain[:port]` matches one or more labels in front of `domain`, never
- * `domain` itself: `https://a.b.example.com` is looked up as `https://*.b.example.com`, then
- * `https://*.example.com`, then `https://*.com` (which validation never lets into a policy).
+ * `domain` itself: host `a.b.example.com` is looked up as `*.b.example.com`, then `*.example.com`,
+ * then `*.com` (which validation never lets into a policy). The cost follows the request's host,
+ * not the number of entries.
  */
-export function isListedOrigin(policy: CompiledPolicy, origin: string): boolean {
-  if (has(policy.origins, origin)) return true;
-  const authority = authorityOf(origin);
-  if (authority.charAt(0) === '[') return false; // IP literals never match a wildcard
-  const colon = authority.indexOf(':');
-  const host = colon < 0 ? authority : authority.slice(0, colon);
-  const port = colon < 0 ? '' : authority.slice(colon);
-  const prefix = origin.slice(0, origin.length - authority.length) + '*.';
-  for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
-    if (has(policy.wildcards, prefix + host.slice(dot + 1) + port)) return true;
+export function isListedOrigin(policy: CompiledPolicy, origin: Origin): boolean {
+  const table = policy.origins[origin.schemeAndPort];
+  if (table === undefined) return false;
+  const host = origin.hostName;
+  if (table[host] === 1) return true;
+  let dot = host.indexOf('.');
+  if (CORS_CODE.usesGroups) {
+    const group = table[host.slice(dot)];
+    if (dot > 0 && typeof group === 'object' && group[host.slice(0, dot)] === 1) return true;
+  }
+  if (CORS_CODE.usesWildcards) {
+    for (; dot > 0; dot = host.indexOf('.', dot + 1)) if (table['*' + host.slice(dot)] === 1) return true;
   }
   return false;
 }
 
 /** Returns whether a lower-case header name is allowed in a preflight. */
 export function isAllowedHeader(policy: CompiledPolicy, name: string): boolean {
-  if (has(policy.headerNames, name)) return true;
-  for (let i = 0; i < policy.headerPrefixes.length; i++) {
-    if (name.indexOf(policy.headerPrefixes[i] as string) === 0) return true;
+  if (policy.headerNames[name] === 1) return true;
+  if (CORS_CODE.usesHeaderPrefixes) {
+    for (let i = 0; i < policy.headerPrefixes.length; i++) {
+      if (name.indexOf(policy.headerPrefixes[i] as string) === 0) return true;
+    }
   }
   return false;
 }
 
-/** Own-property lookup: a request may send `__proto__`, which a plain `in` would find. */
-export function has(table: Lookup, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(table, key);
+/**
+ * The origin tables of a policy's entries (canonical, as validation wrote them), exact origins that
+ * share a parent domain grouped when that is shorter in JSON.
+ */
+function originTables(entries: string[]): Record<string, HostTable> {
+  const tables: Record<string, HostTable> = {};
+  const parents: Record<string, Record<string, string[]>> = {};
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as string;
+    const wildcard = entry.indexOf('://*.') >= 0;
+    const origin = parseOrigin(wildcard ? entry.replace('://*.', '://') : entry) as Origin;
+    const table = (tables[origin.schemeAndPort] = tables[origin.schemeAndPort] || {});
+    const host = origin.hostName;
+    const dot = host.indexOf('.');
+    if (wildcard) table['*.' + host] = 1;
+    else if (dot < 0 || host.charAt(0) === '[' || /^[0-9.]+$/.test(host)) table[host] = 1;
+    else {
+      const byParent = (parents[origin.schemeAndPort] = parents[origin.schemeAndPort] || {});
+      (byParent[host.slice(dot)] = byParent[host.slice(dot)] || []).push(host.slice(0, dot));
+    }
+  }
+  for (const schemeAndPort in parents) {
+    const table = tables[schemeAndPort] as HostTable;
+    const byParent = parents[schemeAndPort] as Record<string, string[]>;
+    for (const parent in byParent) {
+      const labels = byParent[parent] as string[];
+      const group = lookup(labels);
+      // `"app.example.com":1,` per origin, against `".example.com":{…}` once and `"app":1,` each.
+      const flat = labels.length * (parent.length + 5) + labels.join('').length;
+      if (JSON.stringify(parent).length + 1 + JSON.stringify(group).length < flat) table[parent] = group;
+      else for (let i = 0; i < labels.length; i++) table[labels[i] + parent] = 1;
+    }
+  }
+  return tables;
 }
 
 function lookup(keys: string[]): Lookup {

@@ -4,8 +4,8 @@
  * Readers never trust the shape: a missing map, a non-array entry or a non-string value reads as
  * absent, so no event can make a handler throw (SPEC §6).
  */
-import type { CloudFrontHeaders, CloudFrontRequest } from 'aws-lambda';
-import { readCorsRequest, type CorsRequest, type HeaderList } from '../core/cors.ts';
+import type { CloudFrontHeaders } from 'aws-lambda';
+import type { HeaderFields } from '../core/cors.ts';
 
 /** Returns every string value of a header, in order; `[]` when absent or unreadable. */
 export function headerValues(headers: CloudFrontHeaders | undefined, name: string): string[] {
@@ -19,19 +19,41 @@ export function headerValues(headers: CloudFrontHeaders | undefined, name: strin
   return values;
 }
 
-/** Reads the fields the CORS decisions need from a Lambda@Edge request. */
-export function corsRequest(request: Pick<CloudFrontRequest, 'method' | 'headers'>): CorsRequest {
-  return readCorsRequest(request.method, (name) => headerValues(request.headers, name));
-}
-
 /** Replaces a header with a single value. */
 export function setHeader(headers: CloudFrontHeaders, key: string, value: string): void {
   headers[key.toLowerCase()] = [{ key, value }];
 }
 
-/** Turns a header list into the Lambda@Edge header map. */
-export function toHeaders(list: HeaderList): CloudFrontHeaders {
-  const headers: CloudFrontHeaders = {};
-  for (const [key, value] of list) setHeader(headers, key, value);
+/** Writes header fields (lower-case names) into a Lambda@Edge header map, each under its usual spelling. */
+export function setHeaders(headers: CloudFrontHeaders, fields: HeaderFields): CloudFrontHeaders {
+  for (const name in fields) headers[name] = [{ key: headerKey(name), value: fields[name] as string }];
   return headers;
+}
+
+/**
+ * The usual spelling of a lower-case header name, as Lambda@Edge's `key` carries it.
+ *
+ * @example headerKey('access-control-allow-origin') // 'Access-Control-Allow-Origin'
+ */
+export function headerKey(name: string): string {
+  return name.replace(/(^|-)[a-z]/g, (start) => start.toUpperCase());
+}
+
+/**
+ * Returns a function that remembers what `compute` answered for the last few hundred keys. A
+ * Lambda@Edge container serves one distribution's viewers, who send the same few `Origin` and
+ * `Vary` values again and again; an attacker who sends a new one each time only refills it. Never
+ * in the CloudFront Function, which keeps nothing between requests and has no `Map`.
+ */
+export function memoize<T>(compute: (key: string) => T, limit = 512): (key: string) => T {
+  let memo = new Map<string, T>();
+  return (key) => {
+    let value = memo.get(key);
+    if (value === undefined) {
+      if (memo.size >= limit) memo = new Map();
+      value = compute(key);
+      memo.set(key, value);
+    }
+    return value;
+  };
 }

@@ -4,44 +4,49 @@
  * Runs only on cache misses, for every status, so what it writes is what the cache stores.
  */
 import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult, Context } from 'aws-lambda';
-import { STATUS_TEXT, isCorsResponseHeader, originResponse } from '../core/cors.ts';
-import type { CompiledPolicy } from '../core/policy.ts';
+import { PREFLIGHT_VARY, STATUS_TEXT, isCorsResponseHeader, judgeOrigin, mergeVary, originResponse } from '../core/cors.ts';
 import { asciiLowerCase } from '../core/text.ts';
-import { corsRequest, headerValues, setHeader } from './headers.ts';
+import { headerValues, memoize, setHeader, setHeaders } from './headers.ts';
 
-/** Returns an origin-response handler for a compiled policy. */
-export function createOriginResponseHandler(policy: CompiledPolicy) {
-  return async function originResponseHandler(event: CloudFrontResponseEvent, _context?: Context): Promise<CloudFrontResponseResult> {
-    const cf = event?.Records?.[0]?.cf;
-    if (cf === undefined || cf === null) return undefined; // nothing readable to return as received
-    const response = cf.response;
-    try {
-      if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'origin-response', event }));
-      const vary = headerValues(response.headers, 'vary');
-      const headers = removeCorsHeaders(response);
-      const decision = originResponse(policy, corsRequest(cf.request), Number(response.status), vary);
-      if (decision.vary !== null) setHeader(headers, 'Vary', decision.vary);
-      for (const [key, value] of decision.headers) setHeader(headers, key, value);
-      if (decision.status !== null) {
-        // An allowed preflight the origin refused: the origin's error body, and the headers that
-        // describe it, do not belong to a 204 (a stale Content-Length would break the framing).
-        response.status = String(decision.status);
-        response.statusDescription = STATUS_TEXT[decision.status] as string;
-        (response as { body?: string }).body = '';
-        delete headers['content-length'];
-        delete headers['content-type'];
-      }
-      return response;
-    } catch {
-      // SPEC §6: never a 5xx of our making; never the origin's CORS headers either.
-      try {
-        removeCorsHeaders(response);
-      } catch {
-        // Nothing readable to clean: the response goes back as it came.
-      }
-      return response;
+/** What the origin's `Origin` and `Vary` values mean, remembered per container (see `memoize`). */
+const judged = memoize((value) => judgeOrigin(CORS_POLICY, value));
+const judge = (_policy: unknown, value: string) => judged(value);
+const varyWithOrigin = memoize((joined) => mergeVary([joined], 'Origin'));
+const varyOfPreflight = memoize((joined) => mergeVary([joined], PREFLIGHT_VARY));
+const merge = (values: string[], add: string) => (add === PREFLIGHT_VARY ? varyOfPreflight : varyWithOrigin)(values.join(','));
+
+/** The Lambda@Edge entry point (`index.handler`). */
+export async function handler(event: CloudFrontResponseEvent, _context?: Context): Promise<CloudFrontResponseResult> {
+  const cf = event?.Records?.[0]?.cf;
+  if (cf === undefined || cf === null) return undefined; // nothing readable to return as received
+  const response = cf.response;
+  try {
+    if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'origin-response', event }));
+    const vary = headerValues(response.headers, 'vary');
+    const headers = removeCorsHeaders(response);
+    const requestHeaders = cf.request.headers;
+    const action = originResponse(CORS_POLICY, cf.request.method, (name) => headerValues(requestHeaders, name), Number(response.status), vary, judge, merge);
+    if (action.vary !== null) setHeader(headers, 'Vary', action.vary);
+    setHeaders(headers, action.headers);
+    if (action.status !== null) {
+      // An allowed preflight the origin refused: the origin's error body, and the headers that
+      // describe it, do not belong to a 204 (a stale Content-Length would break the framing).
+      response.status = String(action.status);
+      response.statusDescription = STATUS_TEXT[action.status] as string;
+      (response as { body?: string }).body = '';
+      delete headers['content-length'];
+      delete headers['content-type'];
     }
-  };
+    return response;
+  } catch {
+    // SPEC §6: never a 5xx of our making; never the origin's CORS headers either.
+    try {
+      removeCorsHeaders(response);
+    } catch {
+      // Nothing readable to clean: the response goes back as it came.
+    }
+    return response;
+  }
 }
 
 /**
@@ -55,10 +60,9 @@ function removeCorsHeaders(response: { headers: CloudFrontHeaders }): CloudFront
   if (headers === null || typeof headers !== 'object') headers = response.headers = {};
   const map = headers as CloudFrontHeaders;
   for (const name in map) {
-    if (Object.prototype.hasOwnProperty.call(map, name) && isCorsResponseHeader(asciiLowerCase(name))) delete map[name];
+    // Every name this removes starts with `access-control-`: most are refused on their first letter.
+    const first = name.charCodeAt(0);
+    if ((first === 97 || first === 65) && Object.prototype.hasOwnProperty.call(map, name) && isCorsResponseHeader(asciiLowerCase(name))) delete map[name];
   }
   return map;
 }
-
-/** The Lambda@Edge entry point (`index.handler`). */
-export const handler = createOriginResponseHandler(CORS_POLICY);

@@ -4,31 +4,32 @@
  * at the edge. Runs on nodejs22.x; the policy is inlined by the build.
  */
 import type { CloudFrontRequestEvent, CloudFrontRequestResult, Context } from 'aws-lambda';
-import { STATUS_TEXT, viewerRequest } from '../core/cors.ts';
-import type { CompiledPolicy } from '../core/policy.ts';
-import { corsRequest, setHeader, toHeaders } from './headers.ts';
+import { STATUS_TEXT, judgeOrigin, viewerRequest } from '../core/cors.ts';
+import { headerValues, memoize, setHeader, setHeaders } from './headers.ts';
 
-/** Returns a viewer-request handler for a compiled policy. */
-export function createViewerRequestHandler(policy: CompiledPolicy) {
-  return async function viewerRequestHandler(event: CloudFrontRequestEvent, _context?: Context): Promise<CloudFrontRequestResult> {
-    const request = event?.Records?.[0]?.cf?.request;
-    if (request === undefined) return request; // nothing readable to return as received
-    try {
-      if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event }));
-      const decision = viewerRequest(policy, corsRequest(request));
-      if (decision.action === 'forward') setHeader(request.headers, 'Origin', decision.origin);
-      if (decision.action !== 'respond') return request;
-      return {
-        status: String(decision.status),
-        statusDescription: STATUS_TEXT[decision.status],
-        headers: toHeaders(decision.headers),
-      };
-    } catch {
-      // SPEC §6: a thrown error is a 5xx for every viewer; the request as received is better.
-      return request;
-    }
-  };
-}
+/** `Origin` values read once per container: the judgement depends on the value and the inlined policy only. */
+const judged = memoize((value) => judgeOrigin(CORS_POLICY, value));
+const judge = (_policy: unknown, value: string) => judged(value);
 
 /** The Lambda@Edge entry point (`index.handler`). */
-export const handler = createViewerRequestHandler(CORS_POLICY);
+export async function handler(event: CloudFrontRequestEvent, _context?: Context): Promise<CloudFrontRequestResult> {
+  const request = event?.Records?.[0]?.cf?.request;
+  if (request === undefined) return request; // nothing readable to return as received
+  try {
+    if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event }));
+    const headers = request.headers;
+    const answer = viewerRequest(CORS_POLICY, request.method, (name) => headerValues(headers, name), judge);
+    if (typeof answer === 'string') setHeader(headers, 'Origin', answer);
+    else if (answer !== undefined) {
+      return {
+        status: String(answer.answerStatus),
+        statusDescription: STATUS_TEXT[answer.answerStatus],
+        headers: setHeaders({}, answer.answerHeaders),
+      };
+    }
+    return request;
+  } catch {
+    // SPEC §6: a thrown error is a 5xx for every viewer; the request as received is better.
+    return request;
+  }
+}

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { validatePolicy } from '../../../build/policy-file.ts';
-import { isCorsResponseHeader, mergeVary, originResponse, viewerRequest, type CorsRequest } from '../../../functions/core/cors.ts';
+import { isCorsResponseHeader, mergeVary } from '../../../functions/core/cors.ts';
 import { compilePolicy } from '../../../functions/core/policy.ts';
+import { decideOriginResponse as originResponse, decideViewerRequest as viewerRequest, type CorsRequest } from '../../support/decisions.ts';
 
 const policy = compilePolicy(
   validatePolicy({ allowOrigins: ['https://app.example.com'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'] }),

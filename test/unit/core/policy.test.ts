@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { validatePolicy } from '../../../build/policy-file.ts';
-import { viewerRequest } from '../../../functions/core/cors.ts';
-import { compilePolicy, isAllowedHeader, isListedOrigin } from '../../../functions/core/policy.ts';
+import { parseOrigin } from '../../../functions/core/origin.ts';
+import { codeShape, compilePolicy, isAllowedHeader, isListedOrigin as isListed, type CompiledPolicy } from '../../../functions/core/policy.ts';
+import { decideViewerRequest as viewerRequest } from '../../support/decisions.ts';
 
 const compiled = (file: Record<string, unknown>) => compilePolicy(validatePolicy(file));
+/** The lookup asked with a canonical origin's text: a malformed one is never listed. */
+const isListedOrigin = (policy: CompiledPolicy, origin: string) => {
+  const parsed = parseOrigin(origin);
+  return parsed !== null && isListed(policy, parsed);
+};
 
 describe('isListedOrigin', () => {
   const policy = compiled({
@@ -34,7 +40,7 @@ describe('isListedOrigin', () => {
     const origins = Array.from({ length: 10_000 }, (_, i) => `https://*.tenant${i}.example.com`);
     const large = compiled({ allowOrigins: origins });
     // The table holds every entry; a lookup tries only the suffixes of the request's own host.
-    expect(Object.keys(large.wildcards)).toHaveLength(10_000);
+    expect(Object.keys(large.origins['https:'] ?? {}).filter((key) => key.startsWith('*.'))).toHaveLength(10_000);
     expect(isListedOrigin(large, 'https://shop.tenant9999.example.com')).toBe(true);
     expect(isListedOrigin(large, 'https://shop.tenant10000.example.com')).toBe(false);
   });
@@ -78,5 +84,42 @@ describe('compilePolicy', () => {
     expect(policy.allowMethods).toBe('GET, PUT, PATCH');
     expect(policy.exposeHeaders).toBe('ETag, x-amz-version-id');
     expect(policy.maxAge).toBe('0');
+  });
+});
+
+describe('origin tables', () => {
+  it('groups exact origins under their parent domain when that is shorter, and finds them there', () => {
+    const origins = Array.from({ length: 20 }, (_, i) => `https://app-${i}.example.com`);
+    const policy = compiled({ allowOrigins: [...origins, 'https://solo.example.org', 'http://localhost:3000'] });
+    expect(policy.origins['https:']?.['.example.com']).toEqual(Object.fromEntries(origins.map((_, i) => [`app-${i}`, 1])));
+    expect(policy.origins['https:']?.['solo.example.org']).toBe(1); // one origin under its parent: not worth a group
+    expect(policy.origins['http:3000']).toEqual({ localhost: 1 });
+    for (const origin of [...origins, 'https://solo.example.org', 'http://localhost:3000']) expect(isListedOrigin(policy, origin)).toBe(true);
+    for (const origin of ['https://app-20.example.com', 'https://example.com', 'https://x.app-1.example.com', 'http://app-1.example.com']) {
+      expect(isListedOrigin(policy, origin)).toBe(false);
+    }
+  });
+
+  it('never finds what every object inherits, at any level', () => {
+    const policy = compiled({ allowOrigins: ['https://app-1.example.com', 'https://app-2.example.com', 'https://*.example.org'] });
+    for (const origin of ['constructor://length', 'constructor://length.constructor', 'https://constructor', 'https://constructor.example.com',
+      'https://tostring.example.com', 'https://hasownproperty', 'valueof://prototype.constructor', 'https://length.example.com']) {
+      expect(isListedOrigin(policy, origin), origin).toBe(false);
+    }
+  });
+
+  it('says which parts of the engine a policy reaches, so the build drops the rest', () => {
+    expect(codeShape(compiled({ allowOrigins: ['https://a.example.com'] }))).toEqual({
+      usesWildcards: false, usesGroups: false, usesHeaderPrefixes: false, usesAnyOrigin: false,
+      usesEdgePreflight: true, usesMaxAge: false, usesCredentials: false,
+    });
+    expect(codeShape(compiled({
+      allowOrigins: ['https://*.example.org', 'https://app-1.example.com', 'https://app-2.example.com', 'https://app-3.example.com'],
+      allowHeaders: ['x-amz-*'], allowCredentials: true, maxAge: 0, preflight: 'origin',
+    }))).toEqual({
+      usesWildcards: true, usesGroups: true, usesHeaderPrefixes: true, usesAnyOrigin: false,
+      usesEdgePreflight: false, usesMaxAge: true, usesCredentials: true,
+    });
+    expect(codeShape(compiled({ allowOrigins: ['*'] })).usesAnyOrigin).toBe(true);
   });
 });
