@@ -55,8 +55,16 @@ export interface OriginResponseAction {
 /** Status text for the statuses the handlers produce. */
 export const STATUS_TEXT: Record<number, string> = { 204: 'No Content', 403: 'Forbidden' };
 
-/** The names of most CORS response headers start so. */
+/**
+ * The response headers' names, made once: most start with `access-control-allow-`, which the
+ * CloudFront Function then carries once. (Built per request, a key would be a new string to hash
+ * each time.)
+ */
 const ALLOW = 'access-control-allow-';
+const ALLOW_ORIGIN = ALLOW + 'origin';
+const ALLOW_METHODS = ALLOW + 'methods';
+const ALLOW_HEADERS = ALLOW + 'headers';
+const ALLOW_CREDENTIALS = ALLOW + 'credentials';
 
 /** The `Vary` of every preflight answer, whoever gives it. */
 export const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
@@ -91,7 +99,8 @@ export function viewerRequest(policy: CompiledPolicy, method: unknown, header: H
   // SPEC §4.6: in public mode the answer is `*` whoever asks, so every cross-origin request shares
   // the `null` entry, as every refused request does (§4.4). A preflight the origin answers keeps
   // its origin: origin-response judges it.
-  return allowed && (!(CORS_CODE.usesAnyOrigin && policy.anyOrigin) || preflight) ? (origin as Origin).serialized : 'null';
+  const forward = allowed && (!(CORS_CODE.usesAnyOrigin && policy.anyOrigin) || preflight) ? (origin as Origin).serialized : 'null';
+  return forward === value && values.length === 1 ? undefined : forward; // what browsers send: nothing to write
 }
 
 /**
@@ -127,10 +136,10 @@ export function originResponse(
   if (policy.anyOrigin) {
     // `*` does not depend on the request, so it is safe in a cache entry every viewer shares,
     // including one first filled by a request without `Origin`.
-    headers[ALLOW + 'origin'] = '*';
+    headers[ALLOW_ORIGIN] = '*';
   } else if (allowed) {
-    headers[ALLOW + 'origin'] = (origin as Origin).serialized;
-    if (policy.allowCredentials) headers[ALLOW + 'credentials'] = 'true';
+    headers[ALLOW_ORIGIN] = (origin as Origin).serialized;
+    if (policy.allowCredentials) headers[ALLOW_CREDENTIALS] = 'true';
   }
   if ((policy.anyOrigin || allowed) && policy.exposeHeaders !== '') headers['access-control-expose-headers'] = policy.exposeHeaders;
   return { status: null, headers, vary: policy.anyOrigin ? null : mergeInto(vary, 'Origin') };
@@ -236,11 +245,11 @@ function preflightHeaders(policy: CompiledPolicy, origin: string, header: Header
   }
 
   const headers: HeaderFields = {};
-  headers[ALLOW + 'origin'] = CORS_CODE.usesAnyOrigin && policy.anyOrigin ? '*' : origin;
-  headers[ALLOW + 'methods'] = policy.allowMethods;
-  if (names.length > 0) headers[ALLOW + 'headers'] = names.join(', ');
+  headers[ALLOW_ORIGIN] = CORS_CODE.usesAnyOrigin && policy.anyOrigin ? '*' : origin;
+  headers[ALLOW_METHODS] = policy.allowMethods;
+  if (names.length > 0) headers[ALLOW_HEADERS] = names.join(', ');
   if (CORS_CODE.usesMaxAge && policy.maxAge !== '') headers['access-control-max-age'] = policy.maxAge;
-  if (CORS_CODE.usesCredentials && policy.allowCredentials) headers[ALLOW + 'credentials'] = 'true';
+  if (CORS_CODE.usesCredentials && policy.allowCredentials) headers[ALLOW_CREDENTIALS] = 'true';
   return headers;
 }
 

@@ -10,14 +10,18 @@ import type { HeaderFields } from '../core/cors.ts';
 /** Returns every string value of a header, in order; `[]` when absent or unreadable. */
 export function headerValues(headers: CloudFrontHeaders | undefined, name: string): string[] {
   const entries: unknown = headers !== null && typeof headers === 'object' ? headers[name] : undefined;
-  if (!Array.isArray(entries)) return [];
+  if (!Array.isArray(entries)) return NONE;
   const values: string[] = [];
-  for (const entry of entries) {
-    const value: unknown = entry !== null && typeof entry === 'object' ? entry.value : undefined;
+  for (let i = 0; i < entries.length; i++) {
+    const entry: unknown = entries[i];
+    const value: unknown = entry !== null && typeof entry === 'object' ? (entry as { value?: unknown }).value : undefined;
     if (typeof value === 'string') values.push(value);
   }
   return values;
 }
+
+/** What an absent header reads as: one frozen array, not a new one per request. */
+const NONE: string[] = Object.freeze([]) as unknown as string[];
 
 /** Replaces a header with a single value. */
 export function setHeader(headers: CloudFrontHeaders, key: string, value: string): void {
@@ -30,13 +34,27 @@ export function setHeaders(headers: CloudFrontHeaders, fields: HeaderFields): Cl
   return headers;
 }
 
+/** The usual spelling of every header the core writes. */
+const HEADER_KEYS: Record<string, string> = {};
+for (const key of [
+  'Access-Control-Allow-Origin',
+  'Access-Control-Allow-Methods',
+  'Access-Control-Allow-Headers',
+  'Access-Control-Allow-Credentials',
+  'Access-Control-Expose-Headers',
+  'Access-Control-Max-Age',
+  'Vary',
+]) {
+  HEADER_KEYS[key.toLowerCase()] = key;
+}
+
 /**
  * The usual spelling of a lower-case header name, as Lambda@Edge's `key` carries it.
  *
  * @example headerKey('access-control-allow-origin') // 'Access-Control-Allow-Origin'
  */
 export function headerKey(name: string): string {
-  return name.replace(/(^|-)[a-z]/g, (start) => start.toUpperCase());
+  return HEADER_KEYS[name] ?? name.replace(/(^|-)[a-z]/g, (start) => start.toUpperCase());
 }
 
 /**

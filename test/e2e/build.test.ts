@@ -59,7 +59,7 @@ describe('npm run build', () => {
     const { config, out } = workspace({ allowOrigins: ['https://only-this.example.org'] });
     expect(runBuild('--config', config, '--out', out).code).toBe(0);
     // Origins are tabled by scheme and port, then host: `{"https:":{"only-this.example.org":1}}`.
-    const inlined = /\{"https:":\{"only-this\.example\.org":1\}\}/;
+    const inlined = /\{\s*"https:":\s*\{\s*"only-this\.example\.org":\s*1\s*\}\s*\}/;
     const code = readFileSync(join(out, 'cloudfront-functions', 'viewer-request.js'), 'utf8');
     expect(code).toMatch(inlined);
     expect(code).not.toContain('app.example.com');

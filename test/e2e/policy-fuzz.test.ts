@@ -4,13 +4,16 @@
  * Plus the limits: every regular expression on the request path is proven linear, so no input can
  * make the handlers backtrack, and huge or deep inputs are answered.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { full } from 'acorn-walk';
 import { parse } from 'acorn';
 import fc from 'fast-check';
 import { checkSync } from 'recheck';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../../build/build.ts';
 import { PolicyError, validatePolicy } from '../../build/policy-file.ts';
 import { canonicalOrigin } from '../../functions/core/origin.ts';
 import { compilePolicy } from '../../functions/core/policy.ts';
@@ -113,6 +116,44 @@ describe('policy fuzzing', () => {
         const decision = viewerRequest(core, { method: 'GET', host: ['d111111abcdef8.cloudfront.net'], origin: [origin], requestMethod: [], requestHeaders: [] });
         expect(answer.headers['origin']?.[0]?.value).toBe(decision.action === 'forward' ? decision.origin : origin);
       }
+    }
+  });
+});
+
+describe('a policy too large for the CloudFront Function', () => {
+  it('is held in a Set by Lambda@Edge, which answers as the engine does', async () => {
+    // Prepare: 1,500 exact origins and 50 wildcards, over the build's threshold for a Set.
+    const entries = [
+      ...Array.from({ length: 1500 }, (_, i) => `https://s${i}.shop${i}.com`),
+      ...Array.from({ length: 50 }, (_, i) => `https://*.tenant${i}.example.com`),
+      'http://localhost:3000',
+    ];
+    const root = mkdtempSync(join(tmpdir(), 'cloudfront-cors-set-'));
+    try {
+      await build({ policy: { allowOrigins: entries }, outDir: join(root, 'dist'), viewerRequest: 'lambda' });
+      const code = readFileSync(join(root, 'dist', 'lambda-edge', 'viewer-request', 'index.mjs'), 'utf8');
+      expect(code).toContain('new Set(');
+      const { handler } = (await import(pathToFileURL(join(root, 'dist', 'lambda-edge', 'viewer-request', 'index.mjs')).href)) as {
+        handler: (event: unknown) => Promise<{ headers: Record<string, Array<{ value: string }>> }>;
+      };
+      const core = compilePolicy(validatePolicy({ allowOrigins: entries }));
+      const origins = [
+        'https://s0.shop0.com', 'https://s1499.shop1499.com', 'https://S7.SHOP7.COM:443', 'https://s1500.shop1500.com', 'https://s1.shop2.com',
+        'https://a.tenant49.example.com', 'https://a.b.tenant0.example.com', 'https://tenant0.example.com', 'https://a.tenant50.example.com',
+        'http://localhost:3000', 'http://localhost', 'https://constructor', 'https://has', 'https://*.tenant1.example.com', 'null',
+      ];
+      // Act, twice: the second time the container's memo answers.
+      for (const round of [1, 2]) {
+        for (const origin of origins) {
+          const { lambda } = viewerRequestEvents('GET', { origin });
+          const answer = await handler(lambda);
+          // Assess
+          const decision = viewerRequest(core, { method: 'GET', host: ['d111111abcdef8.cloudfront.net'], origin: [origin], requestMethod: [], requestHeaders: [] });
+          expect(answer.headers['origin']?.[0]?.value, `${origin}, round ${round}`).toBe(decision.action === 'forward' ? decision.origin : origin);
+        }
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

@@ -51,15 +51,25 @@ function oracleIpv6(inner: string): boolean {
 /**
  * The example policy's allowlist, written out independently: `https://app.example.com`,
  * `http://localhost:3000`, and any `https://<labels>.preview.example.com`, all lower case, no port.
+ * A policy of another shape names its own exact origins and whether it has the wildcard.
  */
-function oracleCanonical(origin: string): string | null {
+function oracleCanonical(origin: string, allowlist: Allowlist = EXAMPLE_ALLOWLIST): string | null {
   const parsed = oracleParse(origin);
   if (parsed === null) return null;
   const { canonical, scheme, authority } = parsed;
-  if (canonical === 'https://app.example.com' || canonical === 'http://localhost:3000') return canonical;
-  if (scheme === 'https' && authority.endsWith('.preview.example.com') && authority.length > '.preview.example.com'.length) return canonical;
+  if (allowlist.exact.includes(canonical)) return canonical;
+  if (allowlist.preview && scheme === 'https' && authority.endsWith('.preview.example.com') && authority.length > '.preview.example.com'.length) return canonical;
   return null;
 }
+
+interface Allowlist {
+  exact: readonly string[];
+  /** `https://*.preview.example.com` is in the policy. */
+  preview: boolean;
+}
+const EXAMPLE_ALLOWLIST: Allowlist = { exact: ['https://app.example.com', 'http://localhost:3000'], preview: true };
+/** Exact origins that share a parent domain, so the CloudFront Function groups them. */
+const GROUPED = ['https://a1.example.net', 'https://a2.example.net', 'https://a3.example.net'];
 
 /** SPEC §4.2 written out independently: an http(s) origin on its default port naming the Host, canonical; else null. */
 function oracleSameOrigin(origins: string[], hosts: string[]): string | null {
@@ -78,7 +88,8 @@ const INTERNAL_NAMES = INTERNAL_PROPERTIES.source.replace(/^\^\(|\)\$$/g, '').sp
 const label = fc.oneof(fc.stringMatching(/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,8}[a-zA-Z0-9])?$/), fc.constantFrom('\u212Aey', '\u0130d', 'x\u017F'));
 /** Origins near the policy's edges, the distribution's own in many spellings, and plain junk. */
 const originValue = fc.oneof(
-  fc.constantFrom(...ALLOWED_ORIGINS.map((row) => row.origin), ...ATTACK_ORIGINS.map((row) => row.origin)),
+  fc.constantFrom(...ALLOWED_ORIGINS.map((row) => row.origin), ...ATTACK_ORIGINS.map((row) => row.origin), ...GROUPED,
+    'https://A2.Example.NET:443', 'https://a4.example.net', 'https://example.net', 'https://x.a1.example.net', 'http://a1.example.net'),
   fc
     .record({
       scheme: fc.constantFrom('https', 'http', 'HTTPS', 'Http', 'ftp', 'capacitor', 's0', 's49', 'wss'),
@@ -131,7 +142,7 @@ function single(headers: CloudFrontHeaders | undefined, name: string): string | 
 }
 
 /** The invariants of SPEC §7 on one answer to a request that sent `origins`. */
-function checkSecurity(headers: Record<string, string | undefined>, origins: string[], publicMode: boolean): void {
+function checkSecurity(headers: Record<string, string | undefined>, origins: string[], publicMode: boolean, allowlist: Allowlist): void {
   const allowOrigin = headers['access-control-allow-origin'];
   const credentials = headers['access-control-allow-credentials'];
   if (allowOrigin === undefined) return;
@@ -141,17 +152,26 @@ function checkSecurity(headers: Record<string, string | undefined>, origins: str
     return;
   }
   expect(origins).toHaveLength(1);
-  expect(allowOrigin).toBe(oracleCanonical(origins[0]!));
+  expect(allowOrigin).toBe(oracleCanonical(origins[0]!, allowlist));
   // `Vary: *` varies on everything, Origin included (RFC 9110 §12.5.5); SPEC §5.3 keeps it.
   const vary = headers['vary']?.split(',').map((token) => token.trim().toLowerCase()) ?? [];
   expect(vary.includes('origin') || vary.includes('*'), `Vary: ${headers['vary']}`).toBe(true);
 }
 
+/**
+ * Policies of every shape the build compiles code for (see `CodeShape`): wildcards or none, grouped
+ * exact origins, header prefixes or exact names only, public mode, preflights at the edge or the
+ * origin, credentials and max age or neither.
+ */
 describe.each([
-  ['example policy', testPolicy('example'), false],
-  ['public mode', { allowOrigins: ['*'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'] }, true],
-  ['policy of internal names', { ...testPolicy('example'), allowMethods: ['GET', 'PUT', ...INTERNAL_NAMES], allowHeaders: ['content-type', 'x-amz-*', ...INTERNAL_NAMES] }, false],
-] as const)('built handlers, %s', (_, policy, publicMode) => {
+  ['example policy', testPolicy('example'), false, EXAMPLE_ALLOWLIST],
+  ['public mode', { allowOrigins: ['*'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'] }, true, EXAMPLE_ALLOWLIST],
+  ['policy of internal names', { ...testPolicy('example'), allowMethods: ['GET', 'PUT', ...INTERNAL_NAMES], allowHeaders: ['content-type', 'x-amz-*', ...INTERNAL_NAMES] }, false, EXAMPLE_ALLOWLIST],
+  ['exact origins only, grouped, exact header names, no credentials or max age',
+    { allowOrigins: ['https://app.example.com', 'http://localhost:3000', ...GROUPED], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'] }, false,
+    { exact: ['https://app.example.com', 'http://localhost:3000', ...GROUPED], preview: false }],
+  ['preflights answered by the origin', { ...testPolicy('example'), preflight: 'origin' }, false, EXAMPLE_ALLOWLIST],
+] as const)('built handlers, %s', (_, policy, publicMode, allowlist) => {
   let artifacts: Artifacts;
   beforeAll(async () => {
     artifacts = await builtArtifacts(policy);
@@ -164,13 +184,13 @@ describe.each([
         const fromLambda = lambdaAnswer(await artifacts.viewerRequestLambda(lambda));
         expect(functionAnswer(artifacts.viewerRequestFunction(fn))).toEqual(fromLambda);
         if (fromLambda.kind === 'response') {
-          checkSecurity(fromLambda.headers, headers.origin ?? [], publicMode);
+          checkSecurity(fromLambda.headers, headers.origin ?? [], publicMode, allowlist);
           if (fromLambda.status === 204) expect(fromLambda.headers['vary']).toMatch(/^Origin, /);
         } else if ((headers.origin ?? []).length > 0) {
           // Forwarded: the canonical same-origin, else the canonical allowed origin (never in
           // public mode, whose cross-origin requests all share null), else null.
           const sent = headers.origin!;
-          const allowed = sent.length === 1 && !publicMode ? oracleCanonical(sent[0]!) : null;
+          const allowed = sent.length === 1 && !publicMode ? oracleCanonical(sent[0]!, allowlist) : null;
           // No generated Host leaves the recording's, the distribution's own domain.
           const host = (headers.host ?? []).length > 0 ? headers.host! : ['d111111abcdef8.cloudfront.net'];
           const expected = oracleSameOrigin(sent, host) ?? allowed ?? 'null';
@@ -213,7 +233,7 @@ describe.each([
         const headers = Object.fromEntries(
           Object.keys(once.headers).map((name) => [name, owned(name) ? single(once.headers, name) : once.headers[name]!.map((e) => e.value).join(', ')]),
         );
-        checkSecurity(headers, request.origin ?? [], publicMode);
+        checkSecurity(headers, request.origin ?? [], publicMode, allowlist);
         if (!publicMode) {
           const vary = headers['vary']!;
           expect(vary === '*' || vary.split(',').filter((t) => t.trim().toLowerCase() === 'origin').length === 1).toBe(true);
