@@ -34,16 +34,16 @@ export function handler(event: Pick<CloudFrontFunctionsEvent, 'request'>): Reque
 }
 
 /**
- * Every string value of a header: `multiValue` when CloudFront sent it, else `value`. A shape
- * CloudFront never sends (headers that are not an object, an entry that is `null`) throws, and the
- * handler then returns the request as received (SPEC §6).
+ * Every string value of a header: `multiValue` when CloudFront sent it, else `value`; an entry
+ * without a string value is skipped, as Lambda@Edge's reader does. Headers that are not an object
+ * throw, and the handler then returns the request as received (SPEC §6).
  */
 function headerValues(headers: Headers, name: string): string[] {
   const header = headers[name];
   const values: string[] = [];
   if (header) {
     const entries = header.multiValue && header.multiValue.length ? header.multiValue : [header];
-    for (let i = 0; i < entries.length; i++) if (typeof entries[i]!.value === 'string') values.push(entries[i]!.value);
+    for (let i = 0; i < entries.length; i++) if (entries[i] && typeof entries[i]!.value === 'string') values.push(entries[i]!.value);
   }
   return values;
 }

@@ -272,7 +272,8 @@ function isSameOrigin(origin: Origin, hosts: string[]): boolean {
   // is refused cheaply. (`toLowerCase` may turn a non-ASCII letter into an ASCII one here; the
   // strict reading below is what decides.)
   if (host.length > 320 || host.toLowerCase().indexOf(origin.hostName) < 0) return false;
+  // As in `listItem`, the match must cover the whole value: njs lets `$` match before a final line break.
   const value = HOST_VALUE.exec(host);
-  const own = value !== null && value[1] ? parseOrigin(key.slice(0, -1) + '://' + value[1], true) : null;
+  const own = value !== null && value[1] && (value[0] as string).length === host.length ? parseOrigin(key.slice(0, -1) + '://' + value[1], true) : null;
   return own !== null && own.serialized === origin.serialized;
 }

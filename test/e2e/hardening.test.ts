@@ -267,6 +267,10 @@ describe('6. only spaces and tabs are trimmed, only ASCII letters change case', 
     ['a Kelvin sign in Host', { method: 'POST', headers: { host: '\u212Aey.example', origin: 'https://key.example' } }, 'null'],
     ['a dotted capital I in Host', { method: 'POST', headers: { host: '\u0130t.example', origin: 'https://it.example' } }, 'null'],
     ['upper-case ASCII in Host', { method: 'POST', headers: { host: 'KEY.EXAMPLE', origin: 'https://key.example' } }, 'https://key.example'],
+    // njs lets `$` match before a final line break: a Host ending so is no host, under njs as in V8.
+    ['a Host ending in a space and a line feed', { method: 'GET', headers: { host: 'evil.example \n', origin: 'https://evil.example' } }, 'null'],
+    ['a Host ending in a tab and a line feed', { method: 'GET', headers: { host: 'evil.example\t\n', origin: 'http://evil.example' } }, 'null'],
+    ['a dotted Host ending in a space and a line feed', { method: 'GET', headers: { host: 'app.example.com. \n', origin: 'https://app.example.com.' } }, 'null'],
   ])('%s', async (_, request, expected) => {
     const [answer] = await answers(artifacts, [request]);
     expect(outcome(answer!)).toBe(expected);
