@@ -30,6 +30,9 @@ export interface JudgedOrigin extends Origin {
 /** Reads an `Origin` value against a policy; the Lambda@Edge handlers pass a memoized one. */
 export type OriginJudge = (policy: CompiledPolicy, value: string) => JudgedOrigin | null;
 
+/** Answers an allowed origin's preflight (see {@link preflightHeaders}); Lambda@Edge passes a memoized one. */
+export type PreflightJudge = typeof preflightHeaders;
+
 /** A preflight answered at the edge (SPEC §4.5). */
 export interface PreflightAnswer {
   answerStatus: 204 | 403;
@@ -79,7 +82,13 @@ export const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Con
  * @example viewerRequest(policy, 'GET', (name) => (name === 'origin' ? ['https://evil.example'] : []))
  *          // 'null'
  */
-export function viewerRequest(policy: CompiledPolicy, method: unknown, header: HeaderReader, judge?: OriginJudge): ViewerAnswer {
+export function viewerRequest(
+  policy: CompiledPolicy,
+  method: unknown,
+  header: HeaderReader,
+  judge?: OriginJudge,
+  answer?: PreflightJudge,
+): ViewerAnswer {
   const values = header('origin');
   if (values.length === 0) return undefined;
   const value = values[0] as string;
@@ -91,9 +100,9 @@ export function viewerRequest(policy: CompiledPolicy, method: unknown, header: H
   const allowed = origin !== null && origin.allowed;
   const preflight = method === 'OPTIONS' && header('access-control-request-method').length > 0;
   if (CORS_CODE.usesEdgePreflight && policy.preflightAtEdge && preflight) {
-    const headers = allowed ? preflightHeaders(policy, (origin as Origin).serialized, header) : null;
+    const headers = allowed ? (answer || preflightHeaders)(policy, (origin as Origin).serialized, header) : null;
     if (headers === null) return { answerStatus: 403, answerHeaders: { vary: PREFLIGHT_VARY } };
-    headers['vary'] = PREFLIGHT_VARY;
+    headers['vary'] = PREFLIGHT_VARY; // the same value each time, so an answer a memo keeps stays right
     return { answerStatus: 204, answerHeaders: headers };
   }
   // SPEC §4.6: in public mode the answer is `*` whoever asks, so every cross-origin request shares
@@ -226,7 +235,7 @@ export function isToken(value: string): boolean {
  * The headers of an allowed preflight answer, or `null` when the policy refuses the requested
  * method or any requested header. `Vary` is left to the caller.
  */
-function preflightHeaders(policy: CompiledPolicy, origin: string, header: HeaderReader): HeaderFields | null {
+export function preflightHeaders(policy: CompiledPolicy, origin: string, header: HeaderReader): HeaderFields | null {
   const requested = header('access-control-request-method');
   const method = requested.length === 1 ? listItem(requested[0] as string) : null;
   // Fetch compares methods case-sensitively: browsers upper-case only the six standard methods.

@@ -32,6 +32,26 @@ describe('Lambda@Edge viewer request (source)', () => {
     expect(response.headers?.['access-control-allow-origin']).toEqual([{ key: 'Access-Control-Allow-Origin', value: 'https://app.example.com' }]);
   });
 
+  it('answers a repeated preflight from its memo exactly as the first time, and tells apart requests that differ', async () => {
+    // Prepare: the same preflight three times, and near-misses whose keys could run together.
+    const allowed = () => loadEvent('lambda-edge/viewer-request', 'preflight-allowed');
+    const variant = (method: string, headers: string) => {
+      const event = allowed();
+      const request = event.Records[0]!.cf.request;
+      request.headers['access-control-request-method'] = [{ key: 'Access-Control-Request-Method', value: method }];
+      request.headers['access-control-request-headers'] = [{ key: 'Access-Control-Request-Headers', value: headers }];
+      return event;
+    };
+    // Act
+    const first = await handler(allowed(), context);
+    const again = [await handler(allowed(), context), await handler(allowed(), context)];
+    const pairs = [await handler(variant('PUT', 'x-secret'), context), await handler(variant('PUTx', '-secret'), context), await handler(variant('PUT', 'content-type'), context)];
+    // Assess
+    expect(again).toEqual([first, first]);
+    expect(again[0]).not.toBe(again[1]); // a fresh response each time, never one a caller could change for the next
+    expect(pairs.map((response) => (response as CloudFrontResultResponse).status)).toEqual(['403', '403', '204']);
+  });
+
   it('returns the request as received when the headers cannot be written', async () => {
     // Prepare: a frozen header map makes the write throw.
     const event = loadEvent('lambda-edge/viewer-request', 'disallowed-origin');
