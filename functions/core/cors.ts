@@ -79,6 +79,8 @@ export const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Con
  *
  * @param method the request's method, as the event gives it
  * @param judge how `Origin` values are read, {@link judgeOrigin} unless a handler memoizes it
+ * @param answer how an allowed origin's preflight is answered, {@link preflightHeaders} unless a
+ *        handler memoizes it; the headers it returns may be kept and handed out again
  * @example viewerRequest(policy, 'GET', (name) => (name === 'origin' ? ['https://evil.example'] : []))
  *          // 'null'
  */
