@@ -11,6 +11,11 @@ import type { HeaderFields } from '../core/cors.ts';
 export function headerValues(headers: CloudFrontHeaders | undefined, name: string): string[] {
   const entries: unknown = headers !== null && typeof headers === 'object' ? headers[name] : undefined;
   if (!Array.isArray(entries)) return NONE;
+  // What CloudFront sends: one entry with a string value.
+  if (entries.length === 1) {
+    const value: unknown = entries[0] !== null && typeof entries[0] === 'object' ? (entries[0] as { value?: unknown }).value : undefined;
+    return typeof value === 'string' ? [value] : NONE;
+  }
   const values: string[] = [];
   for (let i = 0; i < entries.length; i++) {
     const entry: unknown = entries[i];
