@@ -315,13 +315,29 @@ function ungrouped(policy: CompiledPolicy): CompiledPolicy {
  * @example policyModule(policy) // 'export const CORS_POLICY = {anyOrigin:false,origins:{"https:":{"app.example.com":1}},…};'
  */
 export function policyModule(policy: CompiledPolicy, lambdaEdge = false): string {
+  const unread = lambdaEdge ? new Set<string>() : fieldsTheFunctionSkips(policy);
   const fields = Object.entries(policy)
-    .filter(([field]) => lambdaEdge || field !== 'exposeHeaders')
+    .filter(([field]) => !unread.has(field))
     .map(([field, value]) => {
       if (!/^[A-Za-z_$][\w$]*$/.test(field)) throw new BuildError(`internal: compiled policy field "${field}" is not an identifier`);
       return `${field}:${field === 'origins' && lambdaEdge ? hostTables(value as CompiledPolicy['origins']) : JSON.stringify(value)}`;
     });
   return `export const CORS_POLICY = {${fields.join(',')}};`;
+}
+
+/**
+ * The policy fields the CloudFront Function never reads: `exposeHeaders` (only the origin response
+ * writes that header), and each field whose code the policy's shape compiles out (see `CodeShape`;
+ * every read of these fields sits behind its flag).
+ */
+function fieldsTheFunctionSkips(policy: CompiledPolicy): Set<string> {
+  const shape = codeShape(policy);
+  const skipped = new Set(['exposeHeaders']);
+  if (!shape.usesAnyOrigin) skipped.add('anyOrigin');
+  if (!shape.usesHeaderPrefixes) skipped.add('headerPrefixes');
+  if (!shape.usesMaxAge) skipped.add('maxAge');
+  if (!shape.usesCredentials) skipped.add('allowCredentials');
+  return skipped;
 }
 
 /** Lambda@Edge's host tables: small ones as JSON, large ones as a `Set` of one split string. */
