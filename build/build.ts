@@ -338,6 +338,10 @@ function fieldsTheFunctionSkips(policy: CompiledPolicy): Set<string> {
   if (!shape.usesHeaderPrefixes) skipped.add('headerPrefixes');
   if (!shape.usesMaxAge) skipped.add('maxAge');
   if (!shape.usesCredentials) skipped.add('allowCredentials');
+  // Under `"preflight": "origin"` the function answers no preflight, so reads none of its fields.
+  if (!shape.usesEdgePreflight) {
+    for (const field of ['preflightAtEdge', 'methods', 'headerNames', 'headerPrefixes', 'allowMethods', 'maxAge', 'allowCredentials']) skipped.add(field);
+  }
   return skipped;
 }
 
