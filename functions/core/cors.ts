@@ -69,6 +69,9 @@ const ALLOW_METHODS = ALLOW + 'methods';
 const ALLOW_HEADERS = ALLOW + 'headers';
 const ALLOW_CREDENTIALS = ALLOW + 'credentials';
 
+/** What a header that is not read reads as; never written. */
+const NO_VALUES: string[] = [];
+
 /** The `Vary` of every preflight answer, whoever gives it. */
 export const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
 
@@ -100,9 +103,10 @@ export function viewerRequest(
   if (origin !== null && isSameOrigin(origin, header('host'))) return origin.serialized === value ? undefined : origin.serialized;
 
   const allowed = origin !== null && origin.allowed;
-  const preflight = method === 'OPTIONS' && header('access-control-request-method').length > 0;
+  const methods = method === 'OPTIONS' ? header('access-control-request-method') : NO_VALUES;
+  const preflight = methods.length > 0;
   if (CORS_CODE.usesEdgePreflight && policy.preflightAtEdge && preflight) {
-    const headers = allowed ? (answer || preflightHeaders)(policy, (origin as Origin).serialized, header) : null;
+    const headers = allowed ? (answer || preflightHeaders)(policy, (origin as Origin).serialized, methods, header) : null;
     if (headers === null) return { answerStatus: 403, answerHeaders: { vary: PREFLIGHT_VARY } };
     headers['vary'] = PREFLIGHT_VARY; // the same value each time, so an answer a memo keeps stays right
     return { answerStatus: 204, answerHeaders: headers };
@@ -137,9 +141,10 @@ export function originResponse(
   const allowed = origin !== null && origin.allowed;
   const mergeInto = merge || mergeVary;
 
-  if (!policy.preflightAtEdge && method === 'OPTIONS' && values.length > 0 && header('access-control-request-method').length > 0) {
+  const methods = method === 'OPTIONS' && values.length > 0 ? header('access-control-request-method') : NO_VALUES;
+  if (!policy.preflightAtEdge && methods.length > 0) {
     // SPEC §5.5: the policy, not the origin, decides; an S3 bucket without CORS rules answers 403.
-    const headers = allowed ? preflightHeaders(policy, (origin as Origin).serialized, header) : null;
+    const headers = allowed ? preflightHeaders(policy, (origin as Origin).serialized, methods, header) : null;
     return { status: headers !== null && status >= 400 ? 204 : null, headers: headers || {}, vary: mergeInto(vary, PREFLIGHT_VARY) };
   }
 
@@ -236,10 +241,11 @@ export function isToken(value: string): boolean {
 /**
  * The headers of an allowed preflight answer, or `null` when the policy refuses the requested
  * method or any requested header. `Vary` is left to the caller.
+ *
+ * @param methods every `Access-Control-Request-Method` value, as the caller has read them
  */
-export function preflightHeaders(policy: CompiledPolicy, origin: string, header: HeaderReader): HeaderFields | null {
-  const requested = header('access-control-request-method');
-  const method = requested.length === 1 ? listItem(requested[0] as string) : null;
+export function preflightHeaders(policy: CompiledPolicy, origin: string, methods: string[], header: HeaderReader): HeaderFields | null {
+  const method = methods.length === 1 ? listItem(methods[0] as string) : null;
   // Fetch compares methods case-sensitively: browsers upper-case only the six standard methods.
   if (method === null || policy.methods[method] !== 1) return null;
 

@@ -61,22 +61,3 @@ for (const key of [
 export function headerKey(name: string): string {
   return HEADER_KEYS[name] ?? name.replace(/(^|-)[a-z]/g, (start) => start.toUpperCase());
 }
-
-/**
- * Returns a function that remembers what `compute` answered for the last few hundred keys. A
- * Lambda@Edge container serves one distribution's viewers, who send the same few `Origin` and
- * `Vary` values again and again; an attacker who sends a new one each time only refills it. Never
- * in the CloudFront Function, which keeps nothing between requests and has no `Map`.
- */
-export function memoize<T>(compute: (key: string) => T, limit = 512): (key: string) => T {
-  let memo = new Map<string, T>();
-  return (key) => {
-    let value = memo.get(key);
-    if (value === undefined) {
-      if (memo.size >= limit) memo = new Map();
-      value = compute(key);
-      memo.set(key, value);
-    }
-    return value;
-  };
-}

@@ -4,13 +4,12 @@
  * Runs only on cache misses, for every status, so what it writes is what the cache stores.
  */
 import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult, Context } from 'aws-lambda';
-import { PREFLIGHT_VARY, STATUS_TEXT, isCorsResponseHeader, judgeOrigin, mergeVary, originResponse } from '../core/cors.ts';
+import { PREFLIGHT_VARY, STATUS_TEXT, isCorsResponseHeader, mergeVary, originResponse } from '../core/cors.ts';
 import { asciiLowerCase } from '../core/text.ts';
-import { headerValues, memoize, setHeader, setHeaders } from './headers.ts';
+import { headerValues, setHeader, setHeaders } from './headers.ts';
+import { judgeOnce, memoize } from './memo.ts';
 
-/** What the origin's `Origin` and `Vary` values mean, remembered per container (see `memoize`). */
-const judged = memoize((value) => judgeOrigin(CORS_POLICY, value));
-const judge = (_policy: unknown, value: string) => judged(value);
+/** What the origin's `Vary` values mean, remembered per container (see `memo.ts`). */
 const varyWithOrigin = memoize((joined) => mergeVary([joined], 'Origin'));
 const varyOfPreflight = memoize((joined) => mergeVary([joined], PREFLIGHT_VARY));
 const merge = (values: string[], add: string) => (add === PREFLIGHT_VARY ? varyOfPreflight : varyWithOrigin)(values.join(','));
@@ -25,7 +24,7 @@ export async function handler(event: CloudFrontResponseEvent, _context?: Context
     const vary = headerValues(response.headers, 'vary');
     const headers = removeCorsHeaders(response);
     const requestHeaders = cf.request.headers;
-    const action = originResponse(CORS_POLICY, cf.request.method, (name) => headerValues(requestHeaders, name), Number(response.status), vary, judge, merge);
+    const action = originResponse(CORS_POLICY, cf.request.method, (name) => headerValues(requestHeaders, name), Number(response.status), vary, judgeOnce, merge);
     if (action.vary !== null) setHeader(headers, 'Vary', action.vary);
     setHeaders(headers, action.headers);
     if (action.status !== null) {

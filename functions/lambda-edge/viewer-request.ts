@@ -4,13 +4,10 @@
  * at the edge. Runs on nodejs22.x; the policy is inlined by the build.
  */
 import type { CloudFrontRequestEvent, CloudFrontRequestResult, Context } from 'aws-lambda';
-import { STATUS_TEXT, judgeOrigin, preflightHeaders, viewerRequest, type HeaderReader } from '../core/cors.ts';
+import { STATUS_TEXT, preflightHeaders, viewerRequest, type HeaderReader } from '../core/cors.ts';
 import type { CompiledPolicy } from '../core/policy.ts';
-import { headerValues, memoize, setHeader, setHeaders } from './headers.ts';
-
-/** `Origin` values read once per container: the judgement depends on the value and the inlined policy only. */
-const judged = memoize((value) => judgeOrigin(CORS_POLICY, value));
-const judge = (_policy: unknown, value: string) => judged(value);
+import { headerValues, setHeader, setHeaders } from './headers.ts';
+import { BoundedMemo, judgeOnce } from './memo.ts';
 
 /**
  * Preflight answers, once per container: a page repeats the same preflight for every request it
@@ -18,16 +15,14 @@ const judge = (_policy: unknown, value: string) => judged(value);
  * origin (no line break), the method's length, the method and the requested headers, so no two
  * different requests share one.
  */
-const answers = new Map<string, ReturnType<typeof preflightHeaders>>();
-function preflightAnswer(policy: CompiledPolicy, origin: string, header: HeaderReader): ReturnType<typeof preflightHeaders> {
-  const methods = header('access-control-request-method');
-  if (methods.length !== 1) return preflightHeaders(policy, origin, header);
+const answers = new BoundedMemo<ReturnType<typeof preflightHeaders>>();
+function preflightAnswer(policy: CompiledPolicy, origin: string, methods: string[], header: HeaderReader): ReturnType<typeof preflightHeaders> {
+  if (methods.length !== 1) return preflightHeaders(policy, origin, methods, header);
   const method = methods[0] as string;
   const key = `${origin}\n${method.length}\n${method}${header('access-control-request-headers').join(',')}`;
   let headers = answers.get(key);
   if (headers === undefined) {
-    if (answers.size >= 512) answers.clear();
-    headers = preflightHeaders(policy, origin, header);
+    headers = preflightHeaders(policy, origin, methods, header);
     answers.set(key, headers);
   }
   return headers;
@@ -40,7 +35,7 @@ export async function handler(event: CloudFrontRequestEvent, _context?: Context)
   try {
     if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event }));
     const headers = request.headers;
-    const answer = viewerRequest(CORS_POLICY, request.method, (name) => headerValues(headers, name), judge, preflightAnswer);
+    const answer = viewerRequest(CORS_POLICY, request.method, (name) => headerValues(headers, name), judgeOnce, preflightAnswer);
     if (typeof answer === 'string') setHeader(headers, 'Origin', answer);
     else if (answer !== undefined) {
       return {
