@@ -49,19 +49,37 @@ export async function handler(event: CloudFrontResponseEvent, _context?: Context
 }
 
 /**
- * Removes the headers the origin-response handler owns (SPEC §5.1) from the response, in place, and
- * returns its header map. Every other header stays exactly as the origin sent it, whatever its name:
- * copying into a fresh object would turn an own `__proto__` header into that object's prototype.
- * Most origins send no CORS header (S3 without CORS rules), and then nothing is touched at all.
+ * Removes the headers the origin-response handler owns (SPEC §5.1) from the response and returns
+ * its header map. Every other header stays exactly as the origin sent it, in order, whatever its
+ * name. Most origins send no CORS header (S3 without CORS rules), and then the map is returned
+ * untouched; otherwise the others are copied into a new map, which V8 reads and writes several
+ * times faster than one that `delete` has turned into a dictionary.
  */
 function removeCorsHeaders(response: { headers: CloudFrontHeaders }): CloudFrontHeaders {
-  let headers: unknown = response.headers;
-  if (headers === null || typeof headers !== 'object') headers = response.headers = {};
+  const headers: unknown = response.headers;
+  if (headers === null || typeof headers !== 'object') return (response.headers = {});
   const map = headers as CloudFrontHeaders;
+  let found = false;
   for (const name in map) {
-    // Every name this removes starts with `access-control-`: most are refused on their first letter.
-    const first = name.charCodeAt(0);
-    if ((first === 97 || first === 65) && Object.prototype.hasOwnProperty.call(map, name) && isCorsResponseHeader(asciiLowerCase(name))) delete map[name];
+    if (isOwnedHeader(map, name)) {
+      found = true;
+      break;
+    }
   }
-  return map;
+  if (!found) return map;
+  const kept: CloudFrontHeaders = {};
+  for (const name in map) {
+    if (!Object.prototype.hasOwnProperty.call(map, name) || isOwnedHeader(map, name)) continue;
+    // An own `__proto__` header (JSON.parse makes one) must stay a header, not become a prototype.
+    if (name === '__proto__') Object.defineProperty(kept, name, { value: map[name], writable: true, enumerable: true, configurable: true });
+    else kept[name] = map[name] as CloudFrontHeaders[string];
+  }
+  return (response.headers = kept);
+}
+
+/** Whether `name` is an own header of `map` that SPEC §5.1 removes, whatever its case. */
+function isOwnedHeader(map: CloudFrontHeaders, name: string): boolean {
+  // Every such name starts with `access-control-`: most are refused on their first letter.
+  const first = name.charCodeAt(0);
+  return (first === 97 || first === 65) && Object.prototype.hasOwnProperty.call(map, name) && isCorsResponseHeader(asciiLowerCase(name));
 }

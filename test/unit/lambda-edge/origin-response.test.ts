@@ -19,6 +19,28 @@ describe('Lambda@Edge origin response (source)', () => {
     expect(response.headers['etag']).toEqual([{ key: 'ETag', value: '"9b2cf535f27731c974343645a3985328"' }]);
   });
 
+  it('keeps every other header in the order the origin sent it', async () => {
+    // Prepare: CORS headers between the others, as S3 sends them, in upper case too.
+    const event = loadEvent('lambda-edge/origin-response', 's3-reflects-allowed-origin');
+    const headers = event.Records[0]!.cf.response.headers;
+    headers['Access-Control-Allow-Private-Network'] = [{ key: 'Access-Control-Allow-Private-Network', value: 'true' }];
+    headers['x-after'] = [{ key: 'X-After', value: 'kept' }];
+    const others = Object.keys(headers).filter((name) => !name.toLowerCase().startsWith('access-control-') && name !== 'vary');
+    // Act
+    const response = (await handler(event, context)) as CloudFrontResponse;
+    // Assess
+    expect(Object.keys(response.headers).filter((name) => others.includes(name))).toEqual(others);
+    expect(response.headers['Access-Control-Allow-Private-Network']).toBeUndefined();
+    expect(response.headers['x-after']).toEqual([{ key: 'X-After', value: 'kept' }]);
+  });
+
+  it('leaves the header map itself in place when the origin sent no CORS header', async () => {
+    const event = loadEvent('lambda-edge/origin-response', 'error-404');
+    const headers = event.Records[0]!.cf.response.headers;
+    const response = (await handler(event, context)) as CloudFrontResponse;
+    expect(response.headers).toBe(headers);
+  });
+
   it('keeps the status as the string Lambda@Edge uses', async () => {
     const response = (await handler(loadEvent('lambda-edge/origin-response', 'error-404'), context)) as CloudFrontResponse;
     expect(response.status).toBe('404');
