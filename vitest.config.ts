@@ -11,6 +11,7 @@ export default defineConfig({
     CORS_RECORD_EVENTS: 'false',
     // The sources run the whole engine; each build keeps only the parts its policy can reach.
     CORS_CODE: JSON.stringify(WHOLE_ENGINE),
+    CORS_STORE_SECRET: JSON.stringify('source-tests-store-secret'),
   },
   test: {
     include: ['test/**/*.test.ts'],

@@ -54,7 +54,7 @@ const withFunctions = await entriesFor(createEdge({ handlers, origin: s3Folder(b
 // Origin in the key, but nothing canonicalizing it: what keying on Origin alone costs.
 const keyOnly = await entriesFor(
   createEdge({
-    handlers: { ...handlers, viewerRequestFunction: (event) => event.request },
+    handlers: { ...handlers, viewerRequestFunction: (event) => event.request, viewerRequestFunctionAsync: async (event) => event.request },
     origin: s3Folder(bucket),
     keyHeaders,
   }),

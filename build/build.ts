@@ -5,9 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'acorn';
 import * as esbuild from 'esbuild';
 import { zipSync } from 'fflate';
 import { INTERNAL_PROPERTIES, codeShape, compilePolicy, type CompiledPolicy, type CorsPolicy, type HostTable } from '../functions/core/policy.ts';
@@ -54,6 +55,14 @@ export interface BuildOptions {
    * policy over its 10 KB builds) and writes a template without one. @default "function"
    */
   viewerRequest?: 'function' | 'lambda';
+  /**
+   * With `"originStore"`: the key the CloudFront Function signs its vouch for a stored origin with
+   * and the origin response checks (SPEC §10). Both must have the same one, build after build, or
+   * stored origins are refused until both are deployed. @default the contents of `cors.secret`
+   * beside the policy file, written with a new random key when missing; a new random key for a
+   * policy object
+   */
+  storeSecret?: string;
 }
 
 /** One built artifact and how it measures against its CloudFront limit. */
@@ -126,12 +135,17 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   if (lambdaOnly && options.only === 'cloudfront-functions') {
     throw new BuildError('--only cloudfront-functions builds nothing a Lambda@Edge viewer request deploys; drop one of the two');
   }
+  if (lambdaOnly && policy.originStore) {
+    throw new BuildError('--viewer-request lambda: only the CloudFront Function can read a KeyValueStore, so a policy with "originStore" deploys it; drop --viewer-request lambda');
+  }
   const only = lambdaOnly ? 'lambda-edge' : options.only;
 
+  const storeSecret = policy.originStore ? (options.storeSecret ?? (await projectSecret(configPath, notes))) : '';
   await mkdir(dirname(outDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}-staging-`));
   try {
-    const fingerprint = policyFingerprint(policy) + (options.recordEvents ? '+record' : '');
+    // Two builds with different store secrets must not be kept side by side either.
+    const fingerprint = policyFingerprint(policy) + (options.recordEvents ? '+record' : '') + (storeSecret === '' ? '' : `+${createHash('sha256').update(storeSecret).digest('hex').slice(0, 8)}`);
     const manifest: Manifest = { policies: {} };
     let stale: BuildTarget | null = null;
     if (only !== undefined && !lambdaOnly) {
@@ -143,7 +157,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
       }
     }
     const artifacts: Artifact[] = [];
-    const inlined: Inlined = { policy, recordEvents: options.recordEvents === true };
+    const inlined: Inlined = { policy, recordEvents: options.recordEvents === true, storeSecret };
     if (only !== 'cloudfront-functions') {
       artifacts.push(...(await buildLambdaEdge(inlined, staging)));
       manifest.policies['lambda-edge'] = fingerprint;
@@ -195,8 +209,11 @@ async function buildLambdaEdge(inlined: Inlined, outDir: string): Promise<Artifa
 async function buildCloudFrontFunction(inlined: Inlined, outDir: string): Promise<Artifact> {
   const name = 'cloudfront-functions/viewer-request.js';
   const outfile = join(outDir, name);
+  const store = inlined.policy.originStore;
   const result = await bundle({
-    entryPoints: [join(ROOT, 'functions', 'cloudfront-functions', 'viewer-request.ts')],
+    // With a store, the entry that reads it: an async handler that imports CloudFront's modules.
+    entryPoints: [join(ROOT, 'functions', 'cloudfront-functions', store ? 'viewer-request-store.ts' : 'viewer-request.ts')],
+    external: store ? [...CLOUDFRONT_MODULES] : [],
     outfile,
     write: false,
     format: 'esm',
@@ -221,8 +238,8 @@ async function buildCloudFrontFunction(inlined: Inlined, outDir: string): Promis
     ...inline(inlined, 'cloudfront-functions'),
   });
   checkInputs(name, result);
-  const code = asCloudFrontFunction((result.outputFiles?.[0]?.text ?? '').trimEnd(), name);
-  const problems = cloudFrontFunctionProblems(code);
+  const code = asCloudFrontFunction((result.outputFiles?.[0]?.text ?? '').trimEnd(), name, store);
+  const problems = cloudFrontFunctionProblems(code, store ? CLOUDFRONT_MODULES : []);
   if (problems.length > 0) {
     throw new BuildError(`${name} would not run on cloudfront-js-2.0: ${problems.join('; ')}`);
   }
@@ -237,16 +254,67 @@ async function buildCloudFrontFunction(inlined: Inlined, outDir: string): Promis
  * `export { x as handler };` becomes that declaration. (An IIFE would need esbuild's export
  * helpers, some 450 bytes.) The syntax check that follows proves the result.
  */
-function asCloudFrontFunction(module: string, name: string): string {
+function asCloudFrontFunction(module: string, name: string, async: boolean): string {
   const match = /export\s*\{\s*([A-Za-z_$][\w$]*)\s+as\s+handler\s*\};?$/.exec(module);
   if (match === null) throw new BuildError(`${name}: the bundle does not end with one "export { … as handler }"; the entry must export only handler`);
-  return `${module.slice(0, match.index)}function handler(event){return ${match[1]}(event)}\n`;
+  const code = `${module.slice(0, match.index)}${async ? 'async ' : ''}function handler(event){return ${match[1]}(event)}\n`;
+  return async ? importsFirst(code) : code;
+}
+
+/**
+ * The code with its `import` declarations moved to the first lines, where AWS's documentation puts
+ * `import cf from 'cloudfront'` (esbuild writes the injected policy above them). Imports are hoisted
+ * anyway, so nothing else changes.
+ */
+function importsFirst(code: string): string {
+  const program = parse(code, { ecmaVersion: 2017, sourceType: 'module' }) as unknown as { body: Array<{ type: string; start: number; end: number }> };
+  const imports = program.body.filter((statement) => statement.type === 'ImportDeclaration');
+  let rest = code;
+  for (const statement of [...imports].reverse()) rest = rest.slice(0, statement.start) + rest.slice(statement.end);
+  return imports.map((statement) => code.slice(statement.start, statement.end)).join('') + rest;
+}
+
+/** The modules cloudfront-js-2.0 lets a function import: its KeyValueStore helper and `crypto`. */
+const CLOUDFRONT_MODULES = ['cloudfront', 'crypto'] as const;
+
+/** The name of the file that keeps a project's store secret, beside its policy file. */
+export const STORE_SECRET_FILE = 'cors.secret';
+
+/**
+ * The store secret of the project whose policy file is `configPath`: `cors.secret` beside it,
+ * written with a new random key (and a note saying so) when there is none. Every build of the
+ * project then signs vouches with the same key, so a deploy never pairs a function and an origin
+ * response that disagree. A policy object has no project: it gets a new key each build.
+ */
+async function projectSecret(configPath: string | undefined, notes: string[]): Promise<string> {
+  if (configPath === undefined) return randomBytes(32).toString('hex');
+  const file = join(dirname(configPath), STORE_SECRET_FILE);
+  let text: string;
+  try {
+    text = (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new BuildError(`cannot read ${relative(process.cwd(), file) || file} (${(error as NodeJS.ErrnoException).code}): it holds the key the store's vouches are signed with`);
+    }
+    const secret = randomBytes(32).toString('hex');
+    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    notes.push(
+      `wrote ${relative(process.cwd(), file) || file}, the key the CloudFront Function signs its vouch for a stored origin with: keep it (commit it, or restore it in CI) so every build signs alike`,
+    );
+    return secret;
+  }
+  if (!/^[0-9a-f]{32,}$/i.test(text)) {
+    throw new BuildError(`${relative(process.cwd(), file) || file} must hold at least 32 hexadecimal characters (the store secret); delete it to have the build write a new one`);
+  }
+  return text;
 }
 
 /** What the build puts into the code: the compiled policy, and whether to record events. */
 interface Inlined {
   policy: CompiledPolicy;
   recordEvents: boolean;
+  /** With a store: the key vouches are signed with (see `CORS_STORE_SECRET`); `""` without. */
+  storeSecret: string;
 }
 
 const POLICY_MODULE = 'cloudfront-cors:policy';
@@ -257,11 +325,11 @@ const POLICY_MODULE = 'cloudfront-cors:policy';
  * renames the policy's own field names together with every use of them (see `policyModule`). The
  * parts of the engine the policy can reach are `define`d, so esbuild drops the rest.
  */
-function inline({ policy, recordEvents }: Inlined, runtime: 'lambda-edge' | 'cloudfront-functions'): Pick<esbuild.BuildOptions, 'inject' | 'plugins' | 'define'> {
+function inline({ policy, recordEvents, storeSecret }: Inlined, runtime: 'lambda-edge' | 'cloudfront-functions'): Pick<esbuild.BuildOptions, 'inject' | 'plugins' | 'define'> {
   const lambdaEdge = runtime === 'lambda-edge';
   const inlined = lambdaEdge ? ungrouped(policy) : policy;
   const lists = lambdaEdge && Object.values(inlined.origins).some((table) => Object.keys(table).length > LIST_THRESHOLD);
-  const define: Record<string, string> = { CORS_RECORD_EVENTS: String(recordEvents) };
+  const define: Record<string, string> = { CORS_RECORD_EVENTS: String(recordEvents), CORS_STORE_SECRET: JSON.stringify(storeSecret) };
   for (const [part, used] of Object.entries(codeShape(inlined, lists))) define[`CORS_CODE.${part}`] = String(used);
   return {
     inject: [POLICY_MODULE],
@@ -333,7 +401,8 @@ export function policyModule(policy: CompiledPolicy, lambdaEdge = false): string
  */
 function fieldsTheFunctionSkips(policy: CompiledPolicy): Set<string> {
   const shape = codeShape(policy);
-  const skipped = new Set(['exposeHeaders']);
+  // `originStore` is read through `CORS_CODE.usesStore` only.
+  const skipped = new Set(['exposeHeaders', 'originStore']);
   if (!shape.usesAnyOrigin) skipped.add('anyOrigin');
   if (!shape.usesHeaderPrefixes) skipped.add('headerPrefixes');
   if (!shape.usesMaxAge) skipped.add('maxAge');

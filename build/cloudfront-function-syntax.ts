@@ -2,7 +2,9 @@
  * Checks that built code runs on CloudFront Functions' cloudfront-js-2.0 runtime: ES5.1 plus
  * `const`/`let`, arrow functions, rest parameters, template literals, `**` and async/await
  * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/functions-javascript-runtime-20.html),
- * with a top-level `function handler(event)` and no module syntax.
+ * with a top-level `function handler(event)` and no module syntax but the default imports of the
+ * modules the runtime offers (`import cf from 'cloudfront'`, `import crypto from 'crypto'`), when
+ * the caller allows them.
  *
  * esbuild is told the same feature set and lowers what it can; this check is the proof on the
  * output, so nothing esbuild lets through unnoticed reaches CloudFront.
@@ -30,12 +32,12 @@ const UNSUPPORTED: Record<string, string> = {
  *
  * @example cloudFrontFunctionProblems('function handler(event) { return event.request; }') // []
  */
-export function cloudFrontFunctionProblems(code: string): string[] {
+export function cloudFrontFunctionProblems(code: string, modules: readonly string[] = []): string[] {
   let program: Node;
   try {
     // ES2017 is the newest edition whose syntax the runtime might accept (async/await); anything
     // newer (`??`, `?.`, object spread, optional catch binding) fails to parse here.
-    program = parse(code, { ecmaVersion: 2017, sourceType: 'script', locations: true });
+    program = parse(code, { ecmaVersion: 2017, sourceType: modules.length > 0 ? 'module' : 'script', locations: true });
   } catch (error) {
     return [`syntax newer than cloudfront-js-2.0 supports: ${(error as Error).message}`];
   }
@@ -58,7 +60,14 @@ export function cloudFrontFunctionProblems(code: string): string[] {
       if (callee.type === 'Identifier' && callee.name === 'require') problems.push(`require()${at(node)}`);
     }
   });
-  const body = (program as unknown as { body: Array<{ type: string; id?: { name: string } | null; params?: unknown[] }> }).body;
+  const body = (program as unknown as { body: Array<Node & { id?: { name: string } | null; source?: { value: unknown }; specifiers?: Array<{ type: string }> }> }).body;
+  for (const statement of body) {
+    if (statement.type === 'ImportDeclaration') {
+      const source = statement.source?.value;
+      const plain = statement.specifiers?.length === 1 && statement.specifiers[0]?.type === 'ImportDefaultSpecifier';
+      if (!modules.includes(source as string) || !plain) problems.push(`an import of ${JSON.stringify(source)}${at(statement)} (only ${modules.length > 0 ? modules.map((m) => `import x from '${m}'`).join(' and ') : 'none'})`);
+    } else if (statement.type.startsWith('Export')) problems.push(`an export${at(statement)}`);
+  }
   const entry = body.find((statement) => statement.type === 'FunctionDeclaration' && statement.id?.name === 'handler');
   if (entry === undefined) problems.push('no top-level function handler(event): CloudFront calls a function named handler');
   return problems;

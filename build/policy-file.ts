@@ -8,6 +8,7 @@ import { getPublicSuffix } from 'tldts';
 import { isToken } from '../functions/core/cors.ts';
 import { canonicalHostName, canonicalOrigin } from '../functions/core/origin.ts';
 import { DEFAULT_POLICY, type CorsPolicy } from '../functions/core/policy.ts';
+import { STORE_WILDCARD_LABELS } from '../functions/core/store.ts';
 import { publicSuffixBeneath } from './public-suffix.ts';
 
 /** The policy file as written: only `allowOrigins` is required. */
@@ -20,6 +21,7 @@ export interface CorsPolicyFile {
   allowCredentials?: boolean;
   maxAge?: number;
   preflight?: 'edge' | 'origin';
+  originStore?: 'keyvaluestore';
 }
 
 /** A policy the build refuses, with every problem found (not only the first). */
@@ -42,6 +44,7 @@ const KNOWN_KEYS = [
   'allowCredentials',
   'maxAge',
   'preflight',
+  'originStore',
 ] as const;
 
 /** `Access-Control-Max-Age` upper bound: a day, the longest any browser honours (Firefox). */
@@ -114,7 +117,8 @@ export function validatePolicy(raw: unknown, source = 'policy', notes: string[] 
     problems.push('$schema must be a string: the path or URL of cors.config.schema.json');
   }
   const allowCredentials = checkBoolean(file, 'allowCredentials', DEFAULT_POLICY.allowCredentials, problems);
-  const allowOrigins = checkOrigins(file.allowOrigins, allowCredentials, problems, notes);
+  const originStore = checkOriginStore(file.originStore, problems);
+  const allowOrigins = checkOrigins(file.allowOrigins, allowCredentials, originStore !== undefined, problems, notes);
   const allowMethods = checkStrings(file, 'allowMethods', DEFAULT_POLICY.allowMethods, problems).flatMap(
     (method, index) => checkMethod(method, index, problems),
   );
@@ -141,10 +145,20 @@ export function validatePolicy(raw: unknown, source = 'policy', notes: string[] 
     allowCredentials,
     maxAge,
     preflight,
+    ...(originStore === undefined ? {} : { originStore }),
   };
 }
 
-function checkOrigins(value: unknown, allowCredentials: boolean, problems: string[], notes: string[]): string[] {
+/** `originStore`: absent, or `"keyvaluestore"` (SPEC §10). */
+function checkOriginStore(value: unknown, problems: string[]): 'keyvaluestore' | undefined {
+  if (value === undefined || value === 'keyvaluestore') return value;
+  problems.push(
+    `originStore ${JSON.stringify(value)}: the one store is "keyvaluestore" (origins in a CloudFront KeyValueStore, read by the CloudFront Function); remove the key to keep every origin in allowOrigins`,
+  );
+  return undefined;
+}
+
+function checkOrigins(value: unknown, allowCredentials: boolean, store: boolean, problems: string[], notes: string[]): string[] {
   const example = 'e.g. "allowOrigins": ["https://app.example.com"]';
   if (value === undefined) {
     problems.push(`allowOrigins is required: list the origins allowed to read responses, ${example}`);
@@ -155,7 +169,12 @@ function checkOrigins(value: unknown, allowCredentials: boolean, problems: strin
     return [];
   }
   if (value.length === 0) {
-    problems.push(`allowOrigins is empty: list at least one origin, ${example}`);
+    // With a store, every origin may live in it: an empty list inlines none.
+    if (!store) problems.push(`allowOrigins is empty: list at least one origin, ${example}`);
+    return [];
+  }
+  if (store && value.includes('*')) {
+    problems.push('allowOrigins ["*"] with originStore: "*" already allows every origin, so a store would add nothing; list origins, or remove originStore');
     return [];
   }
   if (value.includes('*')) {
@@ -180,6 +199,36 @@ function checkOrigins(value: unknown, allowCredentials: boolean, problems: strin
     }
     return [checked.entry];
   });
+}
+
+/** A checked store key: the canonical text it is stored under, or why it is refused. */
+export type StoreKey = { key: string; rewritten?: string } | { problem: string };
+
+/**
+ * Checks an origin for the KeyValueStore (SPEC §10): the rules of an `allowOrigins` entry, exact or
+ * wildcard, and a wildcard's domain of at most {@link STORE_WILDCARD_LABELS} labels, so the
+ * function's reads stay bounded. Returns the canonical text the store keys it by; `rewritten` says
+ * when that differs from what was written beyond case and a default port.
+ *
+ * @example storeKey('https://App.example.com:443') // { key: 'https://app.example.com' }
+ */
+export function storeKey(entry: unknown): StoreKey {
+  if (entry === '*') return { problem: '"*" allows every origin: that is a policy\'s allowOrigins ["*"], not a stored origin' };
+  const checked = originEntry(entry);
+  if ('problem' in checked) return checked;
+  const wildcard = checked.entry.indexOf('://*.');
+  if (wildcard > 0) {
+    const domain = checked.entry.slice(wildcard + 5).replace(/:\d+$/, '');
+    const labels = domain.split('.').length;
+    if (labels > STORE_WILDCARD_LABELS) {
+      return {
+        problem:
+          `a stored wildcard's domain has at most ${STORE_WILDCARD_LABELS} labels, and "${domain}" has ${labels} ` +
+          '(the CloudFront Function reads a bounded number of keys per request); put the wildcard over a shorter domain, or the entry in allowOrigins',
+      };
+    }
+  }
+  return checked.rewritten === undefined ? { key: checked.entry } : { key: checked.entry, rewritten: checked.rewritten };
 }
 
 /** Schemes whose hosts the URL Standard parses as domains and IPv4 addresses ("special schemes"). */

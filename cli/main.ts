@@ -17,6 +17,7 @@ import { deployCommand } from './deploy.ts';
 import { detachCommand } from './detach.ts';
 import { devCommand } from './dev.ts';
 import { initCommand } from './init.ts';
+import { originsCommand } from './origins.ts';
 import { replayCommand } from './replay.ts';
 import { validateCommand } from './validate.ts';
 
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   deployCommand,
   attachCommand,
   detachCommand,
+  originsCommand,
   devCommand,
   replayCommand,
 ];

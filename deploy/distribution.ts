@@ -204,7 +204,8 @@ async function resolveTargets(flags: Flags, preflightAtOrigin: boolean): Promise
   };
 }
 
-async function stackOutputs(stackName: string): Promise<Record<string, string>> {
+/** The outputs of a stack in us-east-1, by key. */
+export async function stackOutputs(stackName: string): Promise<Record<string, string>> {
   const cloudformation = new CloudFormationClient({ region: REGION });
   const { Stacks } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
   const stack = Stacks?.[0];

@@ -109,7 +109,7 @@ export function createEdge(options: EdgeOptions): Edge {
       const answer =
         viewer === 'lambda-edge'
           ? await handlers.viewerRequestLambda(lambdaViewerEvent(request, domain, requestId))
-          : fromFunctionResult(handlers.viewerRequestFunction(functionViewerEvent(request, domain, requestId)), request);
+          : fromFunctionResult(await handlers.viewerRequestFunctionAsync(functionViewerEvent(request, domain, requestId)), request);
       if (answer && 'status' in answer) return { ...fromResult(answer), cache: viewer === 'lambda-edge' ? 'LambdaEdge' : 'FunctionEdge' };
       if (answer) request = answer as CloudFrontRequest;
     }

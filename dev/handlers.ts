@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
+import { createHmac } from 'node:crypto';
+import { parse } from 'acorn';
 import type {
   CloudFrontFunctionsEvent,
   CloudFrontRequestEvent,
@@ -32,8 +34,27 @@ export interface EdgeHandlers {
   functionCode: string | null;
   viewerRequestLambda: LambdaHandler<CloudFrontRequestEvent, CloudFrontRequestResult>;
   originResponse: LambdaHandler<CloudFrontResponseEvent, CloudFrontResponseResult>;
-  /** The CloudFront Function; its result comes back as CloudFront reads it, as JSON. */
+  /**
+   * The CloudFront Function; its result comes back as CloudFront reads it, as JSON. Throws for a
+   * function that reads a KeyValueStore, which is async: use {@link viewerRequestFunctionAsync}.
+   */
   viewerRequestFunction(event: FunctionRequestEvent): FunctionResult;
+  /** The CloudFront Function, whether it reads a KeyValueStore (async) or not. */
+  viewerRequestFunctionAsync(event: FunctionRequestEvent): Promise<FunctionResult>;
+}
+
+/**
+ * The contents of a CloudFront KeyValueStore, for a function built with `"originStore"`: keys to
+ * values. Called on every read, so a caller may change what it returns between requests (`dev
+ * --kvs FILE` re-reads its file when it changes).
+ */
+export type StoreContents = () => ReadonlyMap<string, string>;
+
+export interface LoadOptions {
+  /** What the function's KeyValueStore holds. @default an empty store */
+  store?: StoreContents;
+  /** Called with each key the function reads from the store, in order. */
+  onStoreRead?: (key: string) => void;
 }
 
 /** The built code of each handler, as `loadHandlers` reads it from an output folder. */
@@ -54,25 +75,78 @@ export function readBuiltCode(dist: string): BuiltCode {
 }
 
 /** Loads the handlers a build wrote into `dist`, or their code already read. */
-export async function loadHandlers(dist: string | BuiltCode): Promise<EdgeHandlers> {
+export async function loadHandlers(dist: string | BuiltCode, options: LoadOptions = {}): Promise<EdgeHandlers> {
   const code = typeof dist === 'string' ? readBuiltCode(dist) : dist;
   const viewer = (await importText(code.viewerRequestLambda)) as { handler: EdgeHandlers['viewerRequestLambda'] };
   const origin = (await importText(code.originResponse)) as { handler: EdgeHandlers['originResponse'] };
-  // CloudFront Functions has `console` (its lines go to CloudWatch Logs), and nothing else of Node's.
   const functionHandler =
     code.functionCode === null
       ? () => {
           throw new Error('this build has no CloudFront Function (it was built with --viewer-request lambda); build without it to run CloudFront Functions events');
         }
-      : (vm.runInNewContext(`${code.functionCode}\n;handler`, { console }) as (event: unknown) => unknown);
+      : functionInContext(code.functionCode, options);
+  const reads = code.functionCode !== null && readsStore(code.functionCode);
 
   return {
     functionCode: code.functionCode,
     viewerRequestLambda: async (event, context) => plain(await viewer.handler(event, context)),
     originResponse: async (event, context) => plain(await origin.handler(event, context)),
     // CloudFront reads the returned object as JSON; a round trip also detaches it from the vm realm.
-    viewerRequestFunction: (event) => plain(functionHandler(event)) as FunctionResult,
+    viewerRequestFunction: (event) => {
+      if (reads) throw new Error('this CloudFront Function reads a KeyValueStore, so it is async: run it with runEvent or viewerRequestFunctionAsync');
+      return plain(functionHandler(event)) as FunctionResult;
+    },
+    viewerRequestFunctionAsync: async (event) => plain(await functionHandler(event)) as FunctionResult,
   };
+}
+
+/** Whether built function code imports CloudFront's KeyValueStore module. */
+function readsStore(functionCode: string): boolean {
+  return moduleImports(functionCode).some((declaration) => declaration.module === 'cloudfront');
+}
+
+/** The `import name from 'module'` declarations of built function code, with where each is. */
+function moduleImports(functionCode: string): Array<{ name: string; module: string; start: number; end: number }> {
+  if (!functionCode.startsWith('import')) return []; // the build puts a function's imports first
+  const program = parse(functionCode, { ecmaVersion: 2017, sourceType: 'module' }) as unknown as {
+    body: Array<{ type: string; start: number; end: number; source?: { value: string }; specifiers?: Array<{ local: { name: string } }> }>;
+  };
+  return program.body
+    .filter((statement) => statement.type === 'ImportDeclaration')
+    .map((statement) => ({ name: statement.specifiers?.[0]?.local.name ?? '', module: statement.source?.value ?? '', start: statement.start, end: statement.end }));
+}
+
+/**
+ * The function evaluated as CloudFront runs it: a script in a fresh V8 context with only the
+ * ECMAScript built-ins and `console` (its lines go to CloudWatch Logs). A function that reads a
+ * KeyValueStore imports `cloudfront` and `crypto`; here each import becomes a variable bound to
+ * a stand-in: the store from `options.store`, and Node's HMAC, which computes what CloudFront's does.
+ */
+function functionInContext(functionCode: string, options: LoadOptions): (event: unknown) => unknown {
+  const imports = moduleImports(functionCode);
+  let script = functionCode;
+  for (const declaration of [...imports].reverse()) {
+    script = `${script.slice(0, declaration.start)}var ${declaration.name}=__modules[${JSON.stringify(declaration.module)}];${script.slice(declaration.end)}`;
+  }
+  const store = options.store ?? (() => new Map<string, string>());
+  const read = (key: string) => {
+    options.onStoreRead?.(key);
+    return store();
+  };
+  const modules = {
+    cloudfront: {
+      kvs: () => ({
+        exists: async (key: string) => read(key).has(key),
+        get: async (key: string) => {
+          const value = read(key).get(key);
+          if (value === undefined) throw new Error(`Key "${key}" not found`);
+          return value;
+        },
+      }),
+    },
+    crypto: { createHmac: (algorithm: string, key: string) => createHmac(algorithm, key) },
+  };
+  return vm.runInNewContext(`${script}\n;handler`, { console, __modules: modules }) as (event: unknown) => unknown;
 }
 
 /**
@@ -81,12 +155,12 @@ export async function loadHandlers(dist: string | BuiltCode): Promise<EdgeHandle
  *
  * @throws PolicyError for a refused policy, BuildError for a failed build
  */
-export async function buildInMemory(policy: string | object, options: Pick<BuildOptions, 'recordEvents'> = {}): Promise<EdgeHandlers> {
+export async function buildInMemory(policy: string | object, options: Pick<BuildOptions, 'recordEvents'> & LoadOptions = {}): Promise<EdgeHandlers> {
   const scratch = mkdtempSync(join(tmpdir(), 'cloudfront-cors-'));
   try {
     const dist = join(scratch, 'dist');
-    await build({ ...(typeof policy === 'string' ? { config: policy } : { policy }), outDir: dist, ...options });
-    return await loadHandlers(readBuiltCode(dist));
+    await build({ ...(typeof policy === 'string' ? { config: policy } : { policy }), outDir: dist, recordEvents: options.recordEvents });
+    return await loadHandlers(readBuiltCode(dist), options);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

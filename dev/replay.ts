@@ -70,7 +70,7 @@ export async function replayEvent(handlers: EdgeHandlers, recordedEvent: Recorde
     case 'lambda-edge/origin-response':
       return handlers.originResponse(structuredClone(recordedEvent.event) as CloudFrontResponseEvent);
     case 'cloudfront-functions/viewer-request':
-      return handlers.viewerRequestFunction(structuredClone(recordedEvent.event) as FunctionRequestEvent);
+      return handlers.viewerRequestFunctionAsync(structuredClone(recordedEvent.event) as FunctionRequestEvent);
   }
 }
 

@@ -19,4 +19,11 @@ declare global {
    * tests of the sources set every part to `true`, the whole engine.
    */
   const CORS_CODE: CodeShape;
+  /**
+   * With `originStore`: the key the CloudFront Function signs its vouch for a stored origin with,
+   * and the origin response checks it with (SPEC §10; see `functions/core/store.ts`). The build
+   * keeps it in `cors.secret` beside the policy, so every build of a project vouches alike. `""`
+   * without a store.
+   */
+  const CORS_STORE_SECRET: string;
 }

@@ -8,11 +8,8 @@
  * `function handler(event)` CloudFront calls. Syntax stays within ES5.1 plus what the runtime adds; esbuild lowers or refuses the rest.
  */
 import type { CloudFrontFunctionsEvent } from 'aws-lambda';
-import { STATUS_TEXT, viewerRequest } from '../core/cors.ts';
-
-type Headers = CloudFrontFunctionsEvent['request']['headers'];
-type Request = CloudFrontFunctionsEvent['request'];
-type Response = Omit<CloudFrontFunctionsEvent['response'], 'cookies'>;
+import { viewerRequest } from '../core/cors.ts';
+import { headerValues, written, type Request, type Response } from './event.ts';
 
 /** The entry point; the build makes it the top-level `function handler(event)`. */
 export function handler(event: Pick<CloudFrontFunctionsEvent, 'request'>): Request | Response {
@@ -20,30 +17,9 @@ export function handler(event: Pick<CloudFrontFunctionsEvent, 'request'>): Reque
   try {
     if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event: event }));
     const headers = request.headers;
-    const answer = viewerRequest(CORS_POLICY, request.method, (name) => headerValues(headers, name));
-    if (typeof answer === 'string') headers['origin'] = { value: answer };
-    else if (answer !== undefined) {
-      const fields: Headers = {};
-      for (const name in answer.answerHeaders) fields[name] = { value: answer.answerHeaders[name] as string };
-      return { statusCode: answer.answerStatus, statusDescription: STATUS_TEXT[answer.answerStatus], headers: fields };
-    }
+    return written(request, viewerRequest(CORS_POLICY, request.method, (name) => headerValues(headers, name)));
   } catch (error) {
     // SPEC §6: a thrown error is a 5xx for every viewer; the request as received is better.
   }
   return request;
-}
-
-/**
- * Every string value of a header: `multiValue` when CloudFront sent it, else `value`; an entry
- * without a string value is skipped, as Lambda@Edge's reader does. Headers that are not an object
- * throw, and the handler then returns the request as received (SPEC §6).
- */
-function headerValues(headers: Headers, name: string): string[] {
-  const header = headers[name];
-  const values: string[] = [];
-  if (header) {
-    const entries = header.multiValue && header.multiValue.length ? header.multiValue : [header];
-    for (let i = 0; i < entries.length; i++) if (entries[i] && typeof entries[i]!.value === 'string') values.push(entries[i]!.value);
-  }
-  return values;
 }

@@ -26,6 +26,8 @@ export interface CorsPolicy {
   maxAge: number | undefined;
   /** Who answers preflights. */
   preflight: PreflightMode;
+  /** More origins live in a CloudFront KeyValueStore, read by the CloudFront Function (SPEC §10). */
+  originStore?: 'keyvaluestore';
 }
 
 /** Defaults for every optional key of the policy file (SPEC §1). */
@@ -50,7 +52,7 @@ export const DEFAULT_POLICY: Omit<CorsPolicy, 'allowOrigins'> = {
  * use; none of them may be a name CloudFront's event objects use (`headers`, `method`, `origin`, …).
  */
 export const INTERNAL_PROPERTIES =
-  /^(anyOrigin|origins|methods|headerNames|headerPrefixes|allowMethods|exposeHeaders|allowCredentials|maxAge|preflightAtEdge|serialized|schemeAndPort|hostName|allowed|answerStatus|answerHeaders)$/;
+  /^(anyOrigin|origins|methods|headerNames|headerPrefixes|allowMethods|exposeHeaders|allowCredentials|maxAge|preflightAtEdge|serialized|schemeAndPort|hostName|allowed|answerStatus|answerHeaders|originStore)$/;
 
 /** A set of strings as a plain object, because CloudFront Functions has no `Set`. */
 export type Lookup = Record<string, 1>;
@@ -102,6 +104,8 @@ export interface CompiledPolicy {
   maxAge: string;
   /** Preflights are answered by the viewer-request handler. */
   preflightAtEdge: boolean;
+  /** More origins live in a CloudFront KeyValueStore (SPEC §10; see `store.ts`). */
+  originStore: boolean;
 }
 
 /**
@@ -130,6 +134,7 @@ export function compilePolicy(policy: CorsPolicy): CompiledPolicy {
     allowCredentials: policy.allowCredentials,
     maxAge: policy.maxAge === undefined ? '' : String(policy.maxAge),
     preflightAtEdge: policy.preflight === 'edge',
+    originStore: policy.originStore === 'keyvaluestore',
   };
 }
 
@@ -155,6 +160,8 @@ export interface CodeShape {
   usesMaxAge: boolean;
   /** `allowCredentials` is true. */
   usesCredentials: boolean;
+  /** `originStore`: the CloudFront Function reads a KeyValueStore and vouches for what it finds there. */
+  usesStore: boolean;
 }
 
 /** Every part of the engine: what the sources run with. */
@@ -167,6 +174,7 @@ export const WHOLE_ENGINE: CodeShape = {
   usesEdgePreflight: true,
   usesMaxAge: true,
   usesCredentials: true,
+  usesStore: true,
 };
 
 /**
@@ -193,6 +201,7 @@ export function codeShape(policy: CompiledPolicy, lists?: boolean): CodeShape {
     usesEdgePreflight: policy.preflightAtEdge,
     usesMaxAge: policy.maxAge !== '',
     usesCredentials: policy.allowCredentials,
+    usesStore: policy.originStore,
   };
 }
 

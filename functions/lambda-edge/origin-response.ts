@@ -3,8 +3,10 @@
  * every CORS header the origin sent, writes the policy's, and leaves one `Vary` that lists `Origin`.
  * Runs only on cache misses, for every status, so what it writes is what the cache stores.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult, Context } from 'aws-lambda';
-import { PREFLIGHT_VARY, STATUS_TEXT, isCorsResponseHeader, mergeVary, originResponse } from '../core/cors.ts';
+import { PREFLIGHT_VARY, STATUS_TEXT, isCorsResponseHeader, mergeVary, originResponse, type OriginJudge } from '../core/cors.ts';
+import { VOUCH_HEADER } from '../core/store.ts';
 import { asciiLowerCase } from '../core/text.ts';
 import { headerValues, setHeader, setHeaders } from './headers.ts';
 import { judgeOnce, memoize } from './memo.ts';
@@ -24,7 +26,8 @@ export async function handler(event: CloudFrontResponseEvent, _context?: Context
     const vary = headerValues(response.headers, 'vary');
     const headers = removeCorsHeaders(response);
     const requestHeaders = cf.request.headers;
-    const action = originResponse(CORS_POLICY, cf.request.method, (name) => headerValues(requestHeaders, name), Number(response.status), vary, judgeOnce, merge);
+    const judge = CORS_CODE.usesStore ? vouchedJudge(requestHeaders) : judgeOnce;
+    const action = originResponse(CORS_POLICY, cf.request.method, (name) => headerValues(requestHeaders, name), Number(response.status), vary, judge, merge);
     if (action.vary !== null) setHeader(headers, 'Vary', action.vary);
     setHeaders(headers, action.headers);
     if (action.status !== null) {
@@ -46,6 +49,29 @@ export async function handler(event: CloudFrontResponseEvent, _context?: Context
     }
     return response;
   }
+}
+
+/**
+ * With a KeyValueStore (SPEC §10): judges `Origin` by the inlined policy, and allows an origin it
+ * refuses only when the CloudFront Function vouched for it on this request, which it does for an
+ * origin it found in the store. No vouch, or a wrong one (the function missing from the behavior,
+ * a viewer sending the header itself), allows nothing beyond the inlined policy: it fails closed.
+ */
+function vouchedJudge(requestHeaders: CloudFrontHeaders): OriginJudge {
+  return (policy, value) => {
+    const origin = judgeOnce(policy, value);
+    if (origin === null || origin.allowed) return origin;
+    const vouches = headerValues(requestHeaders, VOUCH_HEADER);
+    // A copy: the judgement kept in the memo is the policy's, for every request.
+    return vouches.length === 1 && isVouchFor(vouches[0] as string, origin.serialized) ? { ...origin, allowed: true } : origin;
+  };
+}
+
+/** Whether `vouch` is the CloudFront Function's HMAC of `origin` under the build's store secret. */
+function isVouchFor(vouch: string, origin: string): boolean {
+  const expected = Buffer.from(createHmac('sha256', CORS_STORE_SECRET).update(origin).digest('hex'));
+  const given = Buffer.from(vouch);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /**

@@ -248,7 +248,14 @@ describe('the policy files and their schema', () => {
     [{ allowOrigins: ['https://a.example.com/'] }, 'a trailing slash'],
     [{ allowOrigins: ['https://a.example.com'], maxAge: 86401 }, 'a maxAge over a day'],
     [{ allowOrigins: ['https://a.example.com'], preflight: 'cdn' }, 'an unknown preflight mode'],
+    [{ allowOrigins: ['https://a.example.com'], originStore: 'dynamodb' }, 'an unknown store'],
   ])('lets editors flag %j (%s)', (policy, _problem) => {
     expect(check(policy)).toBe(false);
+  });
+
+  it('lets a policy with a KeyValueStore inline no origin at all', () => {
+    const policy = { allowOrigins: [], originStore: 'keyvaluestore' };
+    expect(check(policy), JSON.stringify(check.errors)).toBe(true);
+    expect(() => validatePolicy(policy)).not.toThrow();
   });
 });

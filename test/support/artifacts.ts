@@ -70,24 +70,61 @@ async function buildAndLoad(policy: object): Promise<Artifacts> {
 /**
  * Runs a CloudFront Function under njs. Results come back through njs's `fs` module because its
  * `console.log` cuts output at 2,048 bytes. Fails, saying what to install, when njs is missing.
+ *
+ * A function that reads a KeyValueStore (it starts with `import … from"cloudfront"`) runs as a
+ * module, with a stand-in `cloudfront` module that answers from `store` and records each key read;
+ * njs has its own `crypto`. Each result then carries the keys that event read, as `reads`.
  */
-export function runInNjs(code: string, events: unknown[]): Array<FunctionResult | { thrown: string }> {
+export function runInNjs(code: string, events: unknown[], store: Record<string, string> = {}): Array<FunctionResult | { thrown: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'cloudfront-cors-njs-'));
   const script = join(dir, 'run.js');
   const output = join(dir, 'results.json');
-  writeFileSync(
-    script,
-    `${code}
+  const module = code.startsWith('import');
+  if (module) {
+    // njs finds a module by file name: `cloudfront` is `cloudfront.js` in the folder given with -p.
+    writeFileSync(
+      join(dir, 'cloudfront.js'),
+      `var store = ${JSON.stringify(store)};
+var reads = [];
+function has(key) { reads.push(key); return Object.prototype.hasOwnProperty.call(store, key); }
+export default {
+  reads: reads,
+  kvs: function () {
+    return {
+      exists: async function (key) { return has(key); },
+      get: async function (key) { if (!has(key)) throw new Error('Key not found'); return store[key]; }
+    };
+  }
+};
+`,
+    );
+  }
+  const run = module
+    ? `${code.replace(/from"cloudfront";/, 'from"cloudfront.js";')}
+import kvsStandIn from 'cloudfront.js';
+import fs from 'fs';
+var events = ${JSON.stringify(events)};
+async function main() {
+  var results = [];
+  for (var i = 0; i < events.length; i++) {
+    kvsStandIn.reads.length = 0;
+    try { var result = await handler(events[i]); result.reads = kvsStandIn.reads.slice(); results.push(result); } catch (e) { results.push({ thrown: String(e) }); }
+  }
+  fs.writeFileSync(${JSON.stringify(output)}, JSON.stringify(results));
+}
+main();
+`
+    : `${code}
 var events = ${JSON.stringify(events)};
 var results = [];
 for (var i = 0; i < events.length; i++) {
   try { results.push(handler(events[i])); } catch (e) { results.push({ thrown: String(e) }); }
 }
 require('fs').writeFileSync(${JSON.stringify(output)}, JSON.stringify(results));
-`,
-  );
+`;
+  writeFileSync(script, run);
   try {
-    execFileSync('njs', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('njs', module ? ['-t', 'module', '-p', dir, script] : [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return JSON.parse(readFileSync(output, 'utf8'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {

@@ -34,6 +34,25 @@ describe('cloudFrontFunctionProblems', () => {
     expect(cloudFrontFunctionProblems(`${ENTRY}\n${code}`).join('; ')).toMatch(problem);
   });
 
+  describe('for a function that reads a KeyValueStore', () => {
+    const modules = ['cloudfront', 'crypto'];
+
+    it("accepts the default imports of CloudFront's own modules", () => {
+      const code = `import cf from 'cloudfront';\nimport crypto from 'crypto';\nconst kvs = cf.kvs();\nasync ${ENTRY}`;
+      expect(cloudFrontFunctionProblems(code, modules)).toEqual([]);
+    });
+
+    it.each([
+      ["import fs from 'fs';", /an import of "fs"/],
+      ["import { kvs } from 'cloudfront';", /an import of "cloudfront"/],
+      ["import * as cf from 'cloudfront';", /an import of "cloudfront"/],
+      ['export { handler };', /an export/],
+      ["var x = import('cloudfront');", /syntax newer/],
+    ])('refuses %s', (code, problem) => {
+      expect(cloudFrontFunctionProblems(`${ENTRY}\n${code}`, modules).join('; ')).toMatch(problem);
+    });
+  });
+
   it('refuses code without a top-level function handler', () => {
     expect(cloudFrontFunctionProblems('var handler = function (event) {};')).toEqual([
       expect.stringMatching(/no top-level function handler/),

@@ -72,6 +72,13 @@ describe('validatePolicy accepts', () => {
   });
 });
 
+describe('validatePolicy with a KeyValueStore', () => {
+  it('keeps "originStore" and lets the store hold every origin', () => {
+    expect(validatePolicy({ allowOrigins: [], originStore: 'keyvaluestore' })).toEqual({ ...DEFAULT_POLICY, allowOrigins: [], originStore: 'keyvaluestore' });
+    expect(validatePolicy({ allowOrigins: ['https://App.example.com'] })).not.toHaveProperty('originStore');
+  });
+});
+
 describe('validatePolicy writes IP entries the way browsers send them, and says so', () => {
   it.each([
     ['http://127.1', 'http://127.0.0.1', 'IPv4 in dotted decimal'],
@@ -212,6 +219,15 @@ describe('validatePolicy refuses, naming the entry and what to write instead', (
       expect.stringMatching(/exposeHeaders must be an array of strings/),
     ]);
     expect(problems(['https://a.example.com'])).toEqual([expect.stringMatching(/must be one JSON object/)]);
+  });
+
+  it('an originStore other than "keyvaluestore", and a store beside "*"', () => {
+    expect(problems({ ...origins('https://a.example.com'), originStore: 'dynamodb' })).toEqual([
+      expect.stringMatching(/^originStore "dynamodb": the one store is "keyvaluestore"/),
+    ]);
+    expect(problems({ ...origins('*'), originStore: 'keyvaluestore' })).toEqual([
+      expect.stringMatching(/\["\*"\] with originStore: "\*" already allows every origin/),
+    ]);
   });
 
   it('every problem at once, not only the first', () => {

@@ -1,0 +1,70 @@
+/**
+ * CloudFront Function, viewer request, for a policy with `"originStore": "keyvaluestore"` (SPEC §10):
+ * the same decisions as `viewer-request.ts`, and an origin the inlined policy refuses is looked up
+ * in the function's KeyValueStore. An origin found there is allowed, and the function vouches for
+ * it to the origin response (which cannot read the store) in the `x-cors-vouch` request header:
+ * an HMAC of the canonical origin under the build's store secret.
+ *
+ * Only requests the inlined policy refuses read the store, at most `STORE_MAX_READS` keys each,
+ * one `await` after another (AWS advises against `Promise.all` within the function's 2 MB). A
+ * read that fails counts as "not there": the origin is refused, never let through unjudged.
+ */
+import cf from 'cloudfront';
+import crypto from 'crypto';
+import type { CloudFrontFunctionsEvent } from 'aws-lambda';
+import { judgeOrigin, viewerRequest, type ViewerAnswer } from '../core/cors.ts';
+import type { Origin } from '../core/origin.ts';
+import { VOUCH_HEADER, storeKeys } from '../core/store.ts';
+import { headerValues, written, type Request, type Response } from './event.ts';
+
+const kvs = cf.kvs();
+
+/** The entry point; the build makes it the top-level `async function handler(event)`. */
+export async function handler(event: Pick<CloudFrontFunctionsEvent, 'request'>): Promise<Request | Response> {
+  const request = event && event.request;
+  try {
+    if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event: event }));
+    const headers = request.headers;
+    // Only this function vouches: whatever a viewer sent under that name is gone before anything else.
+    delete headers[VOUCH_HEADER];
+    const header = (name: string) => headerValues(headers, name);
+    let answer = viewerRequest(CORS_POLICY, request.method, header);
+    const values = header('origin');
+    if (values.length === 1 && isRefusal(answer)) {
+      const origin = judgeOrigin(CORS_POLICY, values[0] as string);
+      if (origin !== null && !origin.allowed && (await isStored(origin))) {
+        origin.allowed = true;
+        answer = viewerRequest(CORS_POLICY, request.method, header, () => origin);
+        // Forwarded to the origin (not a preflight answered here): the origin response needs the vouch.
+        if (typeof answer === 'string' || answer === undefined) headers[VOUCH_HEADER] = { value: vouchFor(origin.serialized) };
+      }
+    }
+    return written(request, answer);
+  } catch (error) {
+    // SPEC §6: a thrown error is a 5xx for every viewer; the request as received is better.
+  }
+  return request;
+}
+
+/** Whether the inlined policy refused the request: `Origin: null`, or a preflight answered 403. */
+function isRefusal(answer: ViewerAnswer): boolean {
+  return answer === 'null' || (typeof answer === 'object' && answer.answerStatus === 403);
+}
+
+/** Whether the store holds the origin, or a wildcard over it. */
+async function isStored(origin: Origin): Promise<boolean> {
+  const keys = storeKeys(origin);
+  for (let i = 0; i < keys.length; i++) {
+    try {
+      if ((await kvs.exists(keys[i] as string)) === true) return true;
+    } catch (error) {
+      // An unreadable store allows nothing.
+    }
+  }
+  return false;
+}
+
+/** The vouch for an origin: HMAC-SHA256 under the build's store secret, in hex. */
+function vouchFor(origin: string): string {
+  return crypto.createHmac('sha256', CORS_STORE_SECRET).update(origin).digest('hex');
+}

@@ -1,0 +1,57 @@
+/**
+ * Origins kept in a CloudFront KeyValueStore (SPEC §10): which keys one request's `Origin` is
+ * looked up under. A key is an allowlist entry in the canonical text validation writes:
+ * `https://app.example.com`, `http://localhost:3000`, `https://*.preview.example.com`.
+ *
+ * The number of keys is bounded whatever the request sends: the origin itself, then one wildcard
+ * key per parent domain of 2 to {@link STORE_WILDCARD_LABELS} labels. A host of 60 labels costs
+ * no more reads than one of 6; in exchange, a stored wildcard's domain has at most that many
+ * labels (`origins add` refuses a deeper one, saying so).
+ */
+import type { Origin } from './origin.ts';
+
+/** The most labels the domain of a stored wildcard may have (`*.a.b.c.example.com` has 5). */
+export const STORE_WILDCARD_LABELS = 5;
+
+/** The most store reads one request makes: the exact key and one per wildcard domain length. */
+export const STORE_MAX_READS = STORE_WILDCARD_LABELS;
+
+/**
+ * The store keys that would allow a canonical origin, the exact one first, then wildcards from
+ * the nearest parent domain out. None for a fully qualified host (`app.example.com.` is never
+ * allowed), and no wildcard for an IP address, which has no parent domain.
+ *
+ * @example storeKeys(parseOrigin('https://a.b.example.com')) // ['https://a.b.example.com', 'https://*.b.example.com', 'https://*.example.com']
+ */
+export function storeKeys(origin: Origin): string[] {
+  const host = origin.hostName;
+  const last = host.charCodeAt(host.length - 1);
+  if (last === 46) return []; // '.'
+  const keys = [origin.serialized];
+  if (last === 93) return keys; // an IPv6 literal: no parent domains
+  const labels = host.split('.');
+  // An IPv4 address has no parent domains either: browsers read a host whose last label is a number as one.
+  if (isNumber(labels[labels.length - 1] as string)) return keys;
+  const colon = origin.schemeAndPort.indexOf(':');
+  const scheme = origin.schemeAndPort.slice(0, colon);
+  const port = origin.schemeAndPort.slice(colon + 1);
+  for (let count = Math.min(labels.length - 1, STORE_WILDCARD_LABELS); count >= 2; count--) {
+    keys.push(scheme + '://*.' + labels.slice(labels.length - count).join('.') + (port === '' ? '' : ':' + port));
+  }
+  return keys;
+}
+
+/** Whether a label is all decimal digits. */
+function isNumber(label: string): boolean {
+  for (let i = 0; i < label.length; i++) {
+    const code = label.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return label !== '';
+}
+
+/**
+ * The request header the CloudFront Function writes for an origin it allowed from the store, and
+ * the origin response checks (see `vouchFor`). Lower case, as both runtimes key headers.
+ */
+export const VOUCH_HEADER = 'x-cors-vouch';

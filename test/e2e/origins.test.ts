@@ -1,0 +1,212 @@
+/**
+ * `npx cloudfront-cors origins` (SPEC §10), run as a user runs it: the compiled CLI in a child
+ * process, its real `@aws-sdk/client-cloudfront-keyvaluestore` client (SigV4A) pointed by its
+ * environment at a loopback server that speaks the service's wire format. Then the built
+ * CloudFront Function, in V8 and under njs, reads what the CLI wrote.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ROOT, build } from '../../build/build.ts';
+import { main } from '../../cli/main.ts';
+import { loadHandlers } from '../../dev/handlers.ts';
+import { functionRequestEvent, header } from '../../testing/index.ts';
+import { runInNjs } from '../support/artifacts.ts';
+import { KVS_ARN, kvsChildEnv, localhostDnsImport, startKvsServer, type KvsServer } from '../support/kvs-server.ts';
+
+const BIN = join(ROOT, 'bin', 'cloudfront-cors.js');
+
+let kvs: KvsServer;
+let project: string;
+
+beforeAll(() => {
+  project = mkdtempSync(join(tmpdir(), 'cloudfront-cors-origins-'));
+});
+afterAll(() => rmSync(project, { recursive: true, force: true }));
+beforeEach(async () => {
+  kvs = await startKvsServer();
+});
+afterEach(() => kvs.close());
+
+/** Runs `npx cloudfront-cors origins …` in the project folder, configured only by its environment. */
+function origins(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, 'origins', ...args],
+      { cwd: project, env: { PATH: process.env['PATH'] ?? '', HOME: project, ...kvsChildEnv(kvs) } },
+      (error, stdout, stderr) => resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr }),
+    );
+  });
+}
+
+const STORE = ['--kvs-arn', KVS_ARN];
+/** The calls that changed the store. */
+const writes = () => kvs.calls.filter((call) => call.operation === 'UpdateKeys');
+
+describe('cloudfront-cors origins', () => {
+  it('adds origins in their canonical form, and a second run writes nothing', async () => {
+    // Act
+    const first = await origins('add', 'https://Shop.Example.NET:443', 'https://*.tenant.example.org', ...STORE);
+    const second = await origins('add', 'https://shop.example.net', ...STORE);
+    // Assess
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout).toBe('+ https://*.tenant.example.org\n+ https://shop.example.net\n2 changes written; the edge reads them within seconds\n');
+    expect([...kvs.keys.keys()].sort()).toEqual(['https://*.tenant.example.org', 'https://shop.example.net']);
+    expect(second).toMatchObject({ code: 0, stdout: 'nothing to change: the store already holds what was asked\n' });
+    expect(writes()).toHaveLength(1);
+    expect(writes()[0]!.authorization).toMatch(/^AWS4-ECDSA-P256-SHA256 /);
+  });
+
+  it('checks every origin before writing: one refused origin writes nothing', async () => {
+    const result = await origins('add', 'https://ok.example.com', 'https://*.com', 'http://x.example.com/path', 'https://*.a.b.c.d.example.com', ...STORE);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('nothing written; 3 origins are refused');
+    expect(result.stderr).toContain('"https://*.com"');
+    expect(result.stderr).toContain('"http://x.example.com/path": a path is not part of an origin');
+    expect(result.stderr).toContain("a stored wildcard's domain has at most 5 labels");
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(kvs.calls).toEqual([]);
+  });
+
+  it('removes origins, and removing one that is not there writes nothing', async () => {
+    kvs.externalWrite('https://a.example.com', 'allowed');
+    kvs.externalWrite('https://b.example.com', 'allowed');
+    kvs.calls.length = 0;
+    expect(await origins('remove', 'https://a.example.com', ...STORE)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^- https:\/\/a\.example\.com\n1 change written/) });
+    expect(await origins('remove', 'https://a.example.com', ...STORE)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^nothing to change/) });
+    expect([...kvs.keys.keys()]).toEqual(['https://b.example.com']);
+    expect(writes()).toHaveLength(1);
+  });
+
+  it('syncs a few hundred origins from a file in batches of at most 50, then writes nothing', async () => {
+    // Prepare: the store holds one origin the file does not, and one it does.
+    kvs.externalWrite('https://gone.example.com', 'allowed');
+    kvs.externalWrite('https://s0.shop0.com', 'allowed');
+    kvs.setPageSize(7); // several pages to read
+    kvs.calls.length = 0;
+    const list = Array.from({ length: 300 }, (_, i) => `https://s${i}.shop${i}.com`);
+    writeFileSync(join(project, 'origins.txt'), `# customer domains\n${list.join('\n')}\n\n`);
+    // Act
+    const first = await origins('sync', '--from', 'origins.txt', ...STORE);
+    const second = await origins('sync', '--from', 'origins.txt', ...STORE);
+    // Assess
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('- https://gone.example.com\n');
+    expect(first.stdout).toMatch(/300 changes written/);
+    expect([...kvs.keys.keys()].sort()).toEqual([...list].sort());
+    expect(writes().every((call) => call.put.length + call.deleted.length <= 50)).toBe(true);
+    expect(writes()).toHaveLength(Math.ceil(300 / 50));
+    expect(second.stdout).toMatch(/^nothing to change/);
+    expect(writes()).toHaveLength(6);
+  });
+
+  it('reads a JSON array with --from as well', async () => {
+    writeFileSync(join(project, 'origins.json'), JSON.stringify(['https://a.example.com', 'http://localhost:5173']));
+    expect((await origins('sync', '--from', 'origins.json', ...STORE)).code).toBe(0);
+    expect([...kvs.keys.keys()].sort()).toEqual(['http://localhost:5173', 'https://a.example.com']);
+  });
+
+  it('reads the store again and retries once when someone else changed it meanwhile', async () => {
+    kvs.beforeUpdate = () => kvs.externalWrite('https://theirs.example.com', 'allowed');
+    const result = await origins('add', 'https://mine.example.com', ...STORE);
+    expect(result.code).toBe(0);
+    expect([...kvs.keys.keys()].sort()).toEqual(['https://mine.example.com', 'https://theirs.example.com']);
+    expect(writes().map((call) => call.status)).toEqual([409, 200]);
+  });
+
+  it('gives up, saying so, when the store changes again during the retry', async () => {
+    kvs.beforeUpdate = () => {
+      kvs.externalWrite('https://one.example.com', 'allowed');
+      kvs.beforeUpdate = () => kvs.externalWrite('https://two.example.com', 'allowed');
+    };
+    const result = await origins('add', 'https://mine.example.com', ...STORE);
+    expect(result).toMatchObject({ code: 1, stderr: expect.stringContaining('the store changed twice while this command wrote to it') });
+    expect(kvs.keys.has('https://mine.example.com')).toBe(false);
+  });
+
+  it('prints the change with --dry-run and writes nothing', async () => {
+    const result = await origins('add', 'https://a.example.com', '--dry-run', ...STORE);
+    expect(result).toMatchObject({ code: 0, stdout: '+ https://a.example.com\ndry run: 1 change, nothing written\n' });
+    expect(writes()).toEqual([]);
+    expect(kvs.keys.size).toBe(0);
+  });
+
+  it('lists the stored origins, sorted, as lines or JSON', async () => {
+    for (const key of ['https://b.example.com', 'https://a.example.com']) kvs.externalWrite(key, 'allowed');
+    expect((await origins('list', ...STORE)).stdout).toBe('https://a.example.com\nhttps://b.example.com\n');
+    expect(JSON.parse((await origins('list', '--json', ...STORE)).stdout)).toEqual(['https://a.example.com', 'https://b.example.com']);
+  });
+
+  it.each([
+    ['a store that does not exist', () => ['--kvs-arn', 'arn:aws:cloudfront::123456789012:key-value-store/ffffffff-0000-4000-8000-000000000000'], /no KeyValueStore arn:aws:cloudfront::123456789012:key-value-store\/ffff/],
+    ['credentials the service refuses', () => (kvs.denyAll(true), STORE), /access denied/],
+  ])('says what is wrong, without a stack trace, for %s', async (_, flags, message) => {
+    const result = await origins('list', ...flags());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it.each([
+    [[], /name what to do: list, add, remove, sync/],
+    [['purge', ...STORE], /unknown action "purge"/],
+    [['add', ...STORE], /add takes one or more origins/],
+    [['sync', ...STORE], /sync needs --from FILE/],
+    [['list', '--stack-name', 'cors', ...STORE], /--stack-name NAME .* or --kvs-arn ARN, one of the two/],
+    [['list', '--kvs-arn', 'not-an-arn'], /not a KeyValueStore ARN/],
+  ])('refuses arguments %j with exit 2', async (args, message) => {
+    const result = await origins(...args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(kvs.calls).toEqual([]);
+  });
+
+  it('finds the store from the stack, with --stack-name', async () => {
+    // Prepare: in this process, CloudFormation mocked, the store client on the loopback server.
+    const cloudformation = mockClient(CloudFormationClient);
+    cloudformation.on(DescribeStacksCommand, { StackName: 'cors' }).resolves({
+      Stacks: [{ StackName: 'cors', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'KeyValueStoreArn', OutputValue: KVS_ARN }] }],
+    });
+    await import(localhostDnsImport());
+    const saved = { ...process.env };
+    Object.assign(process.env, kvsChildEnv(kvs), { NODE_OPTIONS: saved['NODE_OPTIONS'] ?? '' });
+    const lines: string[] = [];
+    try {
+      // Act
+      const code = await main(['origins', 'add', 'https://a.example.com', '--stack-name', 'cors'], { out: (line) => lines.push(line), err: (line) => lines.push(line) });
+      // Assess
+      expect(code).toBe(0);
+      expect(kvs.keys.has('https://a.example.com')).toBe(true);
+    } finally {
+      process.env = saved;
+      cloudformation.restore();
+    }
+  });
+});
+
+describe('the CloudFront Function reads what origins wrote', () => {
+  it('allows an origin once it is added, and refuses it once removed, with no rebuild', async () => {
+    // Prepare: one build of a store policy; the function's store is the loopback server's keys.
+    writeFileSync(join(project, 'cors.config.json'), JSON.stringify({ allowOrigins: [], originStore: 'keyvaluestore' }));
+    await build({ config: join(project, 'cors.config.json'), outDir: join(project, 'dist') });
+    const handlers = await loadHandlers(join(project, 'dist'), { store: () => kvs.keys });
+    const request = () => functionRequestEvent({ origin: 'https://a.b.tenant.example.org' });
+    const answer = async () => {
+      const inV8 = header(await handlers.viewerRequestFunctionAsync(request()), 'origin');
+      const [inNjs] = runInNjs(handlers.functionCode as string, [request()], Object.fromEntries(kvs.keys));
+      expect(header(inNjs, 'origin')).toBe(inV8);
+      return inV8;
+    };
+    // Act and assess
+    expect(await answer()).toBe('null');
+    expect((await origins('add', 'https://*.tenant.example.org', ...STORE)).code).toBe(0);
+    expect(await answer()).toBe('https://a.b.tenant.example.org');
+    expect((await origins('remove', 'https://*.tenant.example.org', ...STORE)).code).toBe(0);
+    expect(await answer()).toBe('null');
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * Origins in a CloudFront KeyValueStore (SPEC §10): the built CloudFront Function reads the store,
+ * in V8 and under njs, with a bounded number of reads; the origin response allows a stored origin
+ * only on the function's vouch, and fails closed without it.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../../build/build.ts';
+import { loadHandlers, type EdgeHandlers, type FunctionRequestEvent, type FunctionResult } from '../../dev/handlers.ts';
+import { STORE_MAX_READS } from '../../functions/core/store.ts';
+import { functionRequestEvent, header, originResponseEvent, status, type RequestOptions } from '../../testing/index.ts';
+import { runInNjs } from '../support/artifacts.ts';
+
+const POLICY = {
+  allowOrigins: ['https://app.example.com'],
+  allowMethods: ['GET', 'PUT'],
+  allowHeaders: ['content-type'],
+  exposeHeaders: ['ETag'],
+  allowCredentials: true,
+  originStore: 'keyvaluestore',
+};
+const STORE = { 'https://shop.example.net': '', 'https://*.tenant.example.org': '', 'http://localhost:5173': '' };
+const VOUCH = 'x-cors-vouch';
+
+let root: string;
+let handlers: EdgeHandlers;
+const reads: string[] = [];
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'cloudfront-cors-store-'));
+  writeFileSync(join(root, 'cors.config.json'), JSON.stringify(POLICY));
+  await build({ config: join(root, 'cors.config.json'), outDir: join(root, 'dist') });
+  handlers = await loadHandlers(join(root, 'dist'), { store: () => new Map(Object.entries(STORE)), onStoreRead: (key) => reads.push(key) });
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+type Answered = FunctionResult & { reads?: string[] };
+
+/** Runs requests through the function in V8 and under njs; both must give the same answer. */
+async function bothEngines(requests: RequestOptions[]): Promise<Answered[]> {
+  const events = requests.map((request) => functionRequestEvent(request));
+  const inNjs = runInNjs(handlers.functionCode as string, events, STORE) as Answered[];
+  const inV8: Answered[] = [];
+  for (const event of events) {
+    reads.length = 0;
+    inV8.push({ ...(await handlers.viewerRequestFunctionAsync(structuredClone(event) as FunctionRequestEvent)), reads: [...reads] });
+  }
+  expect(inNjs).toEqual(inV8);
+  return inV8;
+}
+
+describe('the CloudFront Function with a KeyValueStore', () => {
+  it('allows an inlined origin without reading the store, and vouches for nothing', async () => {
+    const [answer] = await bothEngines([{ origin: 'https://APP.example.com' }]);
+    expect(header(answer, 'origin')).toBe('https://app.example.com');
+    expect(header(answer, VOUCH)).toBeUndefined();
+    expect(answer!.reads).toEqual([]);
+  });
+
+  it.each([
+    ['an exact stored origin', 'https://shop.example.net', 'https://shop.example.net'],
+    ['an origin under a stored wildcard', 'https://a.b.Tenant.example.org', 'https://a.b.tenant.example.org'],
+    ['a stored origin with a port', 'http://localhost:5173', 'http://localhost:5173'],
+  ])('allows %s, forwarded canonical with a vouch', async (_, origin, canonical) => {
+    const [answer] = await bothEngines([{ origin }]);
+    expect(header(answer, 'origin')).toBe(canonical);
+    expect(header(answer, VOUCH)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses an origin in neither the policy nor the store, after reading only its own keys', async () => {
+    const [answer] = await bothEngines([{ origin: 'https://a.b.evil.example' }]);
+    expect(header(answer, 'origin')).toBe('null');
+    expect(header(answer, VOUCH)).toBeUndefined();
+    expect(answer!.reads).toEqual(['https://a.b.evil.example', 'https://*.b.evil.example', 'https://*.evil.example']);
+  });
+
+  it(`reads at most ${STORE_MAX_READS} keys whatever the host, and none for what cannot be allowed`, async () => {
+    const labels = (count: number) => Array.from({ length: count }, (_, i) => `l${i}`).join('.');
+    const answers = await bothEngines([
+      { origin: `https://${labels(60)}.evil.example` },
+      { origin: `https://${labels(60)}.tenant.example.org` },
+      { origin: 'https://x.y.z.example.com:8443' },
+      { origin: 'https://evil.example/' },
+      { origin: 'null' },
+      { origin: ['https://shop.example.net', 'https://shop.example.net'] },
+      { origin: 'https://d111111abcdef8.cloudfront.net' },
+      { origin: 'https://app.example.com.' },
+      { origin: 'http://127.0.0.1:5173' },
+    ]);
+    expect(answers.map((answer) => answer.reads!.length)).toEqual([STORE_MAX_READS, 4, 4, 0, 0, 0, 0, 0, 1]);
+    // A stored wildcard covers hosts of any depth beneath it: its domain is what is bounded.
+    expect(header(answers[1], 'origin')).toBe(`https://${labels(60)}.tenant.example.org`);
+    expect(answers[2]!.reads).toEqual(['https://x.y.z.example.com:8443', 'https://*.y.z.example.com:8443', 'https://*.z.example.com:8443', 'https://*.example.com:8443']);
+    expect(header(answers[6], 'origin')).toBe('https://d111111abcdef8.cloudfront.net');
+  });
+
+  it('drops a vouch the viewer sent, whatever the origin', async () => {
+    const forged = { [VOUCH]: 'f'.repeat(64) };
+    const answers = await bothEngines([
+      { origin: 'https://evil.example', headers: forged },
+      { origin: 'https://app.example.com', headers: forged },
+      { headers: forged },
+    ]);
+    for (const answer of answers) expect(header(answer, VOUCH)).toBeUndefined();
+  });
+
+  it('answers the preflight of a stored origin at the edge', async () => {
+    const [allowed, refused] = await bothEngines([
+      { method: 'OPTIONS', origin: 'https://shop.example.net', requestMethod: 'PUT', requestHeaders: 'content-type' },
+      { method: 'OPTIONS', origin: 'https://shop.example.net', requestMethod: 'DELETE' },
+    ]);
+    expect(status(allowed)).toBe(204);
+    expect(header(allowed, 'access-control-allow-origin')).toBe('https://shop.example.net');
+    expect(header(allowed, 'access-control-allow-credentials')).toBe('true');
+    expect(status(refused)).toBe(403);
+  });
+
+  it('refuses a stored origin when the store cannot be read', async () => {
+    const broken = await loadHandlers(join(root, 'dist'), {
+      store: () => {
+        throw new Error('store unavailable');
+      },
+    });
+    const answer = await broken.viewerRequestFunctionAsync(functionRequestEvent({ origin: 'https://shop.example.net' }));
+    expect(header(answer, 'origin')).toBe('null');
+    expect(header(answer, VOUCH)).toBeUndefined();
+  });
+
+  it('is an async top-level handler that imports only CloudFront modules, on the first lines', () => {
+    const code = handlers.functionCode as string;
+    expect(code).toMatch(/^import \w+ from"cloudfront";import \w+ from"crypto";/);
+    expect(code).toMatch(/[;}]async function handler\(event\)\{return [\w$]+\(event\)\}\n$/);
+    expect(() => handlers.viewerRequestFunction(functionRequestEvent({}))).toThrow(/async: run it with runEvent/);
+  });
+});
+
+describe('the origin response with a KeyValueStore', () => {
+  /** The S3 answer for a request as the function forwarded it (its `Origin` and vouch). */
+  function answerTo(forwarded: FunctionResult, extra: Record<string, string> = {}) {
+    const headers = (forwarded as { headers: Record<string, { value: string }> }).headers;
+    const requestHeaders: Record<string, string> = { ...extra };
+    if (headers[VOUCH] !== undefined) requestHeaders[VOUCH] = headers[VOUCH].value;
+    return originResponseEvent({
+      request: { origin: headers['origin']?.value, headers: requestHeaders },
+      headers: { 'Access-Control-Allow-Origin': '*', ETag: '"abc"' },
+    });
+  }
+
+  it('allows a stored origin the function vouched for, and writes the policy', async () => {
+    const forwarded = await handlers.viewerRequestFunctionAsync(functionRequestEvent({ origin: 'https://shop.example.net' }));
+    const response = await handlers.originResponse(answerTo(forwarded));
+    expect(header(response, 'access-control-allow-origin')).toBe('https://shop.example.net');
+    expect(header(response, 'access-control-allow-credentials')).toBe('true');
+    expect(header(response, 'access-control-expose-headers')).toBe('ETag');
+    expect(header(response, 'vary')).toBe('Origin');
+  });
+
+  it.each([
+    ['without a vouch (the function not attached)', {}],
+    ['with a vouch the viewer made up', { [VOUCH]: 'f'.repeat(64) }],
+    ['with the vouch of another origin', 'other'],
+    ['with a vouch padded after its digits', 'padded'],
+  ])('fails closed for a stored origin %s', async (_, vouch) => {
+    const other = (await handlers.viewerRequestFunctionAsync(functionRequestEvent({ origin: 'https://a.tenant.example.org' }))) as { headers: Record<string, { value: string }> };
+    const own = (await handlers.viewerRequestFunctionAsync(functionRequestEvent({ origin: 'https://shop.example.net' }))) as { headers: Record<string, { value: string }> };
+    const given =
+      vouch === 'other' ? { [VOUCH]: other.headers[VOUCH]!.value } : vouch === 'padded' ? { [VOUCH]: `${own.headers[VOUCH]!.value}zz` } : vouch;
+    const response = await handlers.originResponse(
+      originResponseEvent({ request: { origin: 'https://shop.example.net', headers: given }, headers: { 'Access-Control-Allow-Origin': '*' } }),
+    );
+    expect(header(response, 'access-control-allow-origin')).toBeUndefined();
+    expect(header(response, 'vary')).toBe('Origin');
+  });
+
+  it('still allows the inlined origins without any vouch', async () => {
+    const response = await handlers.originResponse(originResponseEvent({ request: { origin: 'https://app.example.com' } }));
+    expect(header(response, 'access-control-allow-origin')).toBe('https://app.example.com');
+  });
+});
+
+describe('building with a KeyValueStore', () => {
+  it('keeps the store secret in cors.secret beside the policy, so builds vouch alike', async () => {
+    // Prepare
+    const project = mkdtempSync(join(tmpdir(), 'cloudfront-cors-secret-'));
+    try {
+      writeFileSync(join(project, 'cors.config.json'), JSON.stringify(POLICY));
+      const notes: string[][] = [];
+      // Act: two builds of the same project
+      for (const out of ['one', 'two']) notes.push((await build({ config: join(project, 'cors.config.json'), outDir: join(project, out) })).notes);
+      // Assess
+      expect(readFileSync(join(project, 'cors.secret'), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+      expect(notes[0]).toEqual([expect.stringMatching(/^wrote .*cors\.secret, the key .* keep it/)]);
+      expect(notes[1]).toEqual([]);
+      const code = (out: string) => readFileSync(join(project, out, 'cloudfront-functions', 'viewer-request.js'), 'utf8');
+      expect(code('two')).toBe(code('one'));
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a cors.secret that holds no key, and a Lambda@Edge viewer request', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'cloudfront-cors-secret-'));
+    try {
+      writeFileSync(join(project, 'cors.config.json'), JSON.stringify(POLICY));
+      writeFileSync(join(project, 'cors.secret'), 'password\n');
+      await expect(build({ config: join(project, 'cors.config.json'), outDir: join(project, 'dist') })).rejects.toThrow(/cors\.secret must hold at least 32 hexadecimal characters/);
+      await expect(build({ policy: POLICY, outDir: join(project, 'dist'), viewerRequest: 'lambda' })).rejects.toThrow(/only the CloudFront Function can read a KeyValueStore/);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+});
