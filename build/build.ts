@@ -63,6 +63,8 @@ export interface BuildOptions {
    * policy object
    */
   storeSecret?: string;
+  /** With `"originStore"`: the file that keeps the store secret, instead of `cors.secret` beside the policy. */
+  storeSecretFile?: string;
 }
 
 /** One built artifact and how it measures against its CloudFront limit. */
@@ -140,7 +142,8 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   }
   const only = lambdaOnly ? 'lambda-edge' : options.only;
 
-  const storeSecret = policy.originStore ? (options.storeSecret ?? (await projectSecret(configPath, notes))) : '';
+  const secretFile = options.storeSecretFile ?? (configPath === undefined ? undefined : join(dirname(configPath), STORE_SECRET_FILE));
+  const storeSecret = policy.originStore ? (options.storeSecret ?? (await projectSecret(secretFile, notes))) : '';
   await mkdir(dirname(outDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}-staging-`));
   try {
@@ -281,14 +284,13 @@ const CLOUDFRONT_MODULES = ['cloudfront', 'crypto'] as const;
 export const STORE_SECRET_FILE = 'cors.secret';
 
 /**
- * The store secret of the project whose policy file is `configPath`: `cors.secret` beside it,
- * written with a new random key (and a note saying so) when there is none. Every build of the
- * project then signs vouches with the same key, so a deploy never pairs a function and an origin
- * response that disagree. A policy object has no project: it gets a new key each build.
+ * The store secret kept in `file` (a project's `cors.secret`, beside its policy), written with a
+ * new random key (and a note saying so) when there is none. Every build of the project then signs
+ * vouches with the same key, so a deploy never pairs a function and an origin response that
+ * disagree. A policy object without a file gets a new key each build.
  */
-async function projectSecret(configPath: string | undefined, notes: string[]): Promise<string> {
-  if (configPath === undefined) return randomBytes(32).toString('hex');
-  const file = join(dirname(configPath), STORE_SECRET_FILE);
+async function projectSecret(file: string | undefined, notes: string[]): Promise<string> {
+  if (file === undefined) return randomBytes(32).toString('hex');
   let text: string;
   try {
     text = (await readFile(file, 'utf8')).trim();

@@ -39,8 +39,12 @@ export const CACHE_POLICY = {
   acceptEncodingBrotli: true,
 } as const;
 
-/** With `"preflight": "origin"`, the origin request policy forwards what a preflight asks. */
-export const PREFLIGHT_FORWARDED_HEADERS = ['Access-Control-Request-Method', 'Access-Control-Request-Headers'] as const;
+/**
+ * What the origin request policy forwards for the origin-response function, with `"preflight":
+ * "origin"` (what a preflight asks) or `"originStore"` (the CloudFront Function's vouch for a
+ * stored origin, `VOUCH_HEADER`). Each is absent from requests that do not need it.
+ */
+export const FORWARDED_HEADERS = ['Access-Control-Request-Method', 'Access-Control-Request-Headers', 'X-Cors-Vouch'] as const;
 
 /** CloudFront caches GET and HEAD only: a cached OPTIONS answer would ignore the preflight headers. */
 export const CACHED_METHODS = ['GET', 'HEAD'] as const;

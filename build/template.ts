@@ -30,6 +30,7 @@ export function deployableTemplate(source: string, functionCode: string | null, 
 
   const literals: Record<string, unknown> = {
     Preflight: policy.preflight,
+    OriginStore: policy.originStore ?? 'none',
     AllowedMethods: cloudFrontAllowedMethods(policy.allowMethods),
   };
   visit(doc, {

@@ -3,26 +3,28 @@
  * builds the policy at synth time with the package's own build and creates what the edge needs: the
  * CloudFront Function (or the Lambda@Edge viewer request), the Lambda@Edge origin response
  * (`cloudfront.experimental.EdgeFunction`, so a stack outside us-east-1 works), the cache policy,
- * and with `"preflight": "origin"` the origin request policy. `behaviorOptions` spreads into a
- * `cloudfront.Distribution` behavior.
+ * with `"preflight": "origin"` or `"originStore"` the origin request policy, and with
+ * `"originStore"` the KeyValueStore of origins, associated with the function, and the stack output
+ * `KeyValueStoreArn` that `npx cloudfront-cors origins --stack-name` reads. `behaviorOptions`
+ * spreads into a `cloudfront.Distribution` behavior.
  *
  * @example
  * const cors = new CloudFrontCors(this, 'Cors', { config: 'cors.config.json' });
  * new cloudfront.Distribution(this, 'Site', { defaultBehavior: { origin, ...cors.behaviorOptions } });
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type * as Cdk from 'aws-cdk-lib';
 import type * as CloudFront from 'aws-cdk-lib/aws-cloudfront';
 import type * as Iam from 'aws-cdk-lib/aws-iam';
 import type * as Lambda from 'aws-cdk-lib/aws-lambda';
 import type * as Constructs from 'constructs';
-import { BuildError, ROOT } from '../build/build.ts';
+import { BuildError, ROOT, STORE_SECRET_FILE } from '../build/build.ts';
 import { cloudFrontAllowedMethods } from '../build/cloudfront-methods.ts';
-import { CACHE_POLICY, LAMBDA_EDGE, PREFLIGHT_FORWARDED_HEADERS } from '../build/edge-resources.ts';
+import { CACHE_POLICY, LAMBDA_EDGE, FORWARDED_HEADERS } from '../build/edge-resources.ts';
 import { readPolicyFile, validatePolicy, type CorsPolicyFile } from '../build/policy-file.ts';
 import type { CorsPolicy } from '../functions/core/policy.ts';
 
@@ -61,6 +63,13 @@ export interface CloudFrontCorsProps {
   readonly viewerRequest?: 'function' | 'lambda';
   /** The handlers log every event they receive, for `npx cloudfront-cors replay`. @default false */
   readonly recordEvents?: boolean;
+  /**
+   * With `"originStore"`: the file holding the key the function signs its vouch for a stored origin
+   * with, relative to the working directory; written with a new key when missing. Keep it (commit it,
+   * or restore it in CI), so each synth builds the same code.
+   * @default "cors.secret" beside the policy file, or in the working directory for a policy object
+   */
+  readonly storeSecretFile?: string;
 }
 
 /** The parts of a `cloudfront.Distribution` behavior that cloudfront-cors decides. */
@@ -81,8 +90,10 @@ export class CloudFrontCors extends Construct {
   readonly originResponseFunction: CloudFront.experimental.EdgeFunction;
   /** The cache policy whose key includes `Origin`. */
   readonly cachePolicy: CloudFront.CachePolicy;
-  /** With `"preflight": "origin"`: the origin request policy forwarding the preflight headers. */
+  /** With `"preflight": "origin"` or `"originStore"`: the origin request policy forwarding what the origin response reads. */
   readonly originRequestPolicy: CloudFront.OriginRequestPolicy | undefined;
+  /** With `"originStore"`: the KeyValueStore of origins (`npx cloudfront-cors origins add`). */
+  readonly keyValueStore: CloudFront.KeyValueStore | undefined;
   /** Spread into a behavior: `{ origin, ...cors.behaviorOptions }`. */
   readonly behaviorOptions: CorsBehaviorOptions;
 
@@ -110,7 +121,15 @@ export class CloudFrontCors extends Construct {
     for (const note of notes) cdk.Annotations.of(this).addInfo(`cloudfront-cors: ${note}`);
     // Built into the cloud assembly's folder, beside the assets made from it, so a synth that does
     // not stage assets (cdk synth --no-staging) still finds them, and nothing goes to the temp dir.
-    const built = buildArtifacts(this, this.policy, viewerRequest, props.recordEvents === true);
+    const store = this.policy.originStore !== undefined;
+    if (store && viewerRequest === 'lambda') {
+      throw new Error(`CloudFrontCors ${this.node.path}: only the CloudFront Function can read a KeyValueStore, so a policy with "originStore" needs viewerRequest: 'function'`);
+    }
+    const secretFile = resolve(props.storeSecretFile ?? (typeof props.config === 'string' ? join(dirname(resolve(props.config)), STORE_SECRET_FILE) : STORE_SECRET_FILE));
+    if (store && !existsSync(secretFile)) {
+      cdk.Annotations.of(this).addInfo(`cloudfront-cors: wrote ${secretFile}, the key the function signs its vouch for a stored origin with: keep it, so every synth builds the same code`);
+    }
+    const built = buildArtifacts(this, this.policy, viewerRequest, props.recordEvents === true, secretFile);
 
     // Each EdgeFunction's id is also its id in the us-east-1 support stack, which every construct
     // of a stack shares: the construct's unique id keeps two CloudFrontCors apart there.
@@ -130,6 +149,7 @@ export class CloudFrontCors extends Construct {
       writeOwnLogsOnly(fn);
       return fn;
     };
+    this.keyValueStore = store ? new cloudfront.KeyValueStore(this, 'OriginStore', { comment: 'cloudfront-cors; allowed origins, keyed by their canonical text' }) : undefined;
     this.viewerRequestFunction =
       viewerRequest === 'function'
         ? new cloudfront.Function(this, 'ViewerRequestFunction', {
@@ -137,8 +157,16 @@ export class CloudFrontCors extends Construct {
             code: cloudfront.FunctionCode.fromInline(readFileSync(join(built, 'cloudfront-functions', 'viewer-request.js'), 'utf8')),
             runtime: cloudfront.FunctionRuntime.JS_2_0,
             autoPublish: true,
+            ...(this.keyValueStore === undefined ? {} : { keyValueStore: this.keyValueStore }),
           })
         : undefined;
+    if (this.keyValueStore !== undefined) {
+      // Named as the SAM template names it, so `origins --stack-name` finds the store in either.
+      new cdk.CfnOutput(this, 'KeyValueStoreArn', {
+        description: 'The KeyValueStore of allowed origins (npx cloudfront-cors origins add --stack-name …)',
+        value: this.keyValueStore.keyValueStoreArn,
+      }).overrideLogicalId('KeyValueStoreArn');
+    }
     this.viewerRequestLambda = edgeFunction('ViewerRequestLambda', 'viewer-request', 'cloudfront-cors viewer request (Lambda@Edge)');
     this.originResponseFunction = edgeFunction('OriginResponseLambda', 'origin-response', 'cloudfront-cors origin response (Lambda@Edge)');
 
@@ -154,10 +182,10 @@ export class CloudFrontCors extends Construct {
       enableAcceptEncodingBrotli: CACHE_POLICY.acceptEncodingBrotli,
     });
     this.originRequestPolicy =
-      this.policy.preflight === 'origin'
+      this.policy.preflight === 'origin' || store
         ? new cloudfront.OriginRequestPolicy(this, 'PreflightOriginRequestPolicy', {
-            comment: 'cloudfront-cors; forwards what the origin-response function needs to judge a preflight',
-            headerBehavior: cloudfront.OriginRequestHeaderBehavior.allowList(...PREFLIGHT_FORWARDED_HEADERS),
+            comment: 'cloudfront-cors; forwards what the origin-response function needs to judge a request',
+            headerBehavior: cloudfront.OriginRequestHeaderBehavior.allowList(...FORWARDED_HEADERS),
             cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
             queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.none(),
           })
@@ -241,7 +269,7 @@ function allowedMethods(methods: string[]): CloudFront.AllowedMethods {
  * runs as `cloudfront-cors build` in a child process. The output goes into the cloud assembly's
  * folder (cdk.out), named after the construct; returns it.
  */
-function buildArtifacts(scope: Constructs.Construct, policy: CorsPolicy, viewerRequest: 'function' | 'lambda', recordEvents: boolean): string {
+function buildArtifacts(scope: Constructs.Construct, policy: CorsPolicy, viewerRequest: 'function' | 'lambda', recordEvents: boolean, secretFile: string): string {
   const assembly = cdk.Stage.of(scope)?.outdir ?? mkdtempSync(join(tmpdir(), 'cloudfront-cors-cdk-'));
   const folder = join(assembly, `cloudfront-cors.${cdk.Names.uniqueId(scope)}`);
   rmSync(folder, { recursive: true, force: true });
@@ -252,7 +280,8 @@ function buildArtifacts(scope: Constructs.Construct, policy: CorsPolicy, viewerR
     execFileSync(
       process.execPath,
       [join(ROOT, 'bin', 'cloudfront-cors.js'), 'build', '--config', join(folder, 'cors.config.json'), '--out', out,
-        '--viewer-request', viewerRequest, ...(recordEvents ? ['--record-events'] : [])],
+        '--viewer-request', viewerRequest, ...(recordEvents ? ['--record-events'] : []),
+        ...(policy.originStore !== undefined ? ['--store-secret', secretFile] : [])],
       { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 120_000 },
     );
   } catch (error) {

@@ -7,7 +7,7 @@
 import { build, BuildError, type BuildOptions, type BuildReport } from '../build/build.ts';
 import { PolicyError } from '../build/policy-file.ts';
 import { sizeTable } from '../build/size-table.ts';
-import { BadArguments, oneOf, parseFlags, Refusal, type Command, type Output } from './command.ts';
+import { BadArguments, oneOf, parseFlags, Refusal, writablePath, type Command, type Output } from './command.ts';
 
 /** The flags `build` and `deploy` share: they choose what gets built. */
 export const BUILD_FLAGS = {
@@ -15,6 +15,7 @@ export const BUILD_FLAGS = {
   out: { type: 'string' },
   'record-events': { type: 'boolean' },
   'viewer-request': { type: 'string' },
+  'store-secret': { type: 'string' },
 } as const;
 
 export const BUILD_FLAGS_USAGE = `  --config PATH                  policy file (default: ./cors.config.json)
@@ -23,7 +24,10 @@ export const BUILD_FLAGS_USAGE = `  --config PATH                  policy file (
                                  the viewer-request flavour to deploy (default: function); lambda
                                  builds no CloudFront Function, so a policy over its 10 KB fits
   --record-events                the handlers log every event they receive as one JSON line, for
-                                 replay (costs log volume and compute; logs hold viewers' headers)`;
+                                 replay (costs log volume and compute; logs hold viewers' headers)
+  --store-secret FILE            with "originStore": the file holding the key the function's vouch
+                                 is signed with (default: cors.secret beside the policy; written
+                                 with a new key when missing)`;
 
 export const buildCommand: Command = {
   name: 'build',
@@ -51,14 +55,21 @@ ${BUILD_FLAGS_USAGE}
 
 /** The build options the shared flags give. */
 export function buildOptions(
-  values: { config?: string; out?: string; 'record-events'?: boolean; 'viewer-request'?: string },
+  values: { config?: string; out?: string; 'record-events'?: boolean; 'viewer-request'?: string; 'store-secret'?: string },
   only?: BuildOptions['only'],
 ): BuildOptions & { outDir: string } {
   const viewerRequest = oneOf('--viewer-request', values['viewer-request'], ['function', 'lambda'] as const);
   if (viewerRequest === 'lambda' && only === 'cloudfront-functions') {
     throw new BadArguments('--viewer-request lambda builds no CloudFront Function; drop --only cloudfront-functions');
   }
-  return { config: values.config, outDir: values.out ?? 'dist', only, recordEvents: values['record-events'] === true, viewerRequest };
+  return {
+    config: values.config,
+    outDir: values.out ?? 'dist',
+    only,
+    recordEvents: values['record-events'] === true,
+    viewerRequest,
+    ...(values['store-secret'] === undefined ? {} : { storeSecretFile: writablePath('--store-secret', values['store-secret']) }),
+  };
 }
 
 /**

@@ -22,6 +22,8 @@ two origins that reads through it. The demo's origins are added to your policy f
   --bucket DIR                    folder served like an S3 bucket whose CORS rule allows * (default: the package's demo bucket)
   --port N                        edge port (default: 8080; 0 picks one)
   --demo-port N                   demo page port (default: 3030; 0 picks one)
+  --kvs FILE                      with "originStore": the origins the KeyValueStore holds, one a line or
+                                  a JSON array; read again when it changes, so an edit takes effect live
   --no-functions                  a distribution without cloudfront-cors, to see the failure it fixes`,
 
   async run(argv, output) {
@@ -33,6 +35,7 @@ two origins that reads through it. The demo's origins are added to your policy f
       port: { type: 'string' },
       'demo-port': { type: 'string' },
       'no-functions': { type: 'boolean' },
+      kvs: { type: 'string' },
     });
     if (values.help) {
       output.out(this.usage);
@@ -44,6 +47,9 @@ two origins that reads through it. The demo's origins are added to your policy f
     }
     if (values.bucket !== undefined && !statSync(values.bucket, { throwIfNoEntry: false })?.isDirectory()) {
       throw new Refusal(`--bucket ${values.bucket}: no such folder; name a folder to serve like an S3 bucket`);
+    }
+    if (values.kvs !== undefined && !statSync(values.kvs, { throwIfNoEntry: false })?.isFile()) {
+      throw new Refusal(`--kvs ${values.kvs}: no such file; write the store's origins there, one a line or as a JSON array`);
     }
     const port = portFlag('--port', values.port, 8080);
     const demoPort = portFlag('--demo-port', values['demo-port'], 3030);
@@ -57,6 +63,7 @@ two origins that reads through it. The demo's origins are added to your policy f
         bucket: values.bucket,
         port,
         demoPort,
+        ...(values.kvs === undefined ? {} : { kvs: values.kvs, onStoreProblem: (message: string) => output.err(`warning: ${message}`) }),
       });
     } catch (error) {
       if (error instanceof PortInUse) throw new Refusal(`${error.message}; pick another with --port N and --demo-port N (0 picks a free one)`);
@@ -65,6 +72,7 @@ two origins that reads through it. The demo's origins are added to your policy f
     output.out(`local edge:  ${server.edgeUrl}  (${values['no-functions'] ? 'without cloudfront-cors' : `viewer request: ${viewer === 'lambda' ? 'Lambda@Edge' : 'CloudFront Function'}`})`);
     output.out(`origin:      ${values.origin ?? `${values.bucket ?? 'the demo bucket'}, served like S3 with AllowedOrigin *`}`);
     output.out(`demo page:   ${server.demoUrls[0]}  and  ${server.demoUrls[1]}  (two origins, one cache)`);
+    if (values.kvs !== undefined) output.out(`store:       ${values.kvs}, read again when it changes`);
     output.out('Ctrl-C stops.');
     await new Promise<void>((done) => {
       process.once('SIGINT', done);

@@ -63,10 +63,15 @@ run writes nothing. Exit codes: 0 done or nothing to do, 1 refused or failed, 2 
       throw new BadArguments(`--kvs-arn ${values['kvs-arn']}: not a KeyValueStore ARN, which looks like arn:aws:cloudfront::123456789012:key-value-store/<id>`);
     }
     // The SDK clients load only for the verb that calls them.
-    const { storeKeysOf, readOriginList } = await import('../deploy/origin-store.ts');
+    const { storeKeysOf, readOriginList } = await import('../deploy/origin-list.ts');
     // Every origin is checked before the store is even read.
     const notes: string[] = [];
-    const wanted = action === 'sync' ? storeKeysOf(await readOriginList(values.from as string), notes) : storeKeysOf(origins, notes);
+    let wanted: string[];
+    try {
+      wanted = action === 'sync' ? storeKeysOf(await readOriginList(values.from as string), notes) : storeKeysOf(origins, notes);
+    } catch (error) {
+      throw error instanceof Refusal ? new Refusal(`nothing written; ${error.message}`) : error;
+    }
     for (const note of notes) output.err(`note: ${note}`);
     const arn = values['kvs-arn'] ?? (await stackStore(values['stack-name'] as string));
     return runAction(action as Action, arn, wanted, values['dry-run'] === true, values.json === true, output);
@@ -105,7 +110,7 @@ async function runAction(action: Action, arn: string, wanted: string[], dryRun: 
       return 0;
     }
     printChange(change, output);
-    output.out(dryRun ? `dry run: ${count} change${count === 1 ? '' : 's'}, nothing written` : `${count} change${count === 1 ? '' : 's'} written; the edge reads them within seconds`);
+    output.out(dryRun ? `dry run: ${count} change${count === 1 ? '' : 's'}, nothing written` : `${count} change${count === 1 ? '' : 's'} written; CloudFront copies them to its edge locations, no redeploy needed`);
     return 0;
   } catch (error) {
     const name = (error as Error).name;

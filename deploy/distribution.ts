@@ -65,7 +65,12 @@ export function checkDistributionFlags(flags: Flags): void {
  */
 export async function attach(flags: Flags, output: Output): Promise<number> {
   const policy = readPolicyFile(resolve(flags.config ?? 'cors.config.json'), [], flags.config ?? 'cors.config.json');
-  const targets = await resolveTargets(flags, policy.preflight === 'origin');
+  const store = policy.originStore !== undefined;
+  if (store && (flags['viewer-request'] === 'lambda' || flags['viewer-request-lambda-arn'] !== undefined)) {
+    throw new Refusal('the policy has "originStore": only the CloudFront Function can read the store, so attach it (drop --viewer-request lambda and --viewer-request-lambda-arn)');
+  }
+  // The origin response reads the preflight headers (preflight "origin") or the function's vouch (a store).
+  const targets = await resolveTargets(flags, policy.preflight === 'origin' || store);
   const cloudfront = new CloudFrontClient({ region: REGION });
   const id = flags['distribution-id'] as string;
   const pathPattern = flags['path-pattern'];
@@ -168,13 +173,17 @@ async function writeWithRetry(
   }
 }
 
-/** The ARNs and cache policy to attach: flags first, then the stack's outputs. */
-async function resolveTargets(flags: Flags, preflightAtOrigin: boolean): Promise<EdgeTargets> {
+/**
+ * The ARNs and cache policy to attach: flags first, then the stack's outputs.
+ *
+ * @param forwarding the origin response needs an origin request policy (preflight "origin", or a store)
+ */
+async function resolveTargets(flags: Flags, forwarding: boolean): Promise<EdgeTargets> {
   const complete =
     (flags['viewer-request-function-arn'] || flags['viewer-request-lambda-arn']) &&
     flags['origin-response-lambda-arn'] &&
     flags['cache-policy-id'] &&
-    (!preflightAtOrigin || flags['origin-request-policy-id']);
+    (!forwarding || flags['origin-request-policy-id']);
   const outputs = flags['stack-name'] && !complete ? await stackOutputs(flags['stack-name']) : {};
 
   const kind = flags['viewer-request'] ?? (flags['viewer-request-lambda-arn'] ? 'lambda' : 'function');
@@ -189,7 +198,7 @@ async function resolveTargets(flags: Flags, preflightAtOrigin: boolean): Promise
     viewerArn ? null : kind === 'lambda' ? '--viewer-request-lambda-arn' : '--viewer-request-function-arn',
     originResponseLambdaArn ? null : '--origin-response-lambda-arn',
     cachePolicyId ? null : '--cache-policy-id',
-    !preflightAtOrigin || originRequestPolicyId ? null : '--origin-request-policy-id (the policy has preflight "origin")',
+    !forwarding || originRequestPolicyId ? null : '--origin-request-policy-id (the policy has preflight "origin" or "originStore")',
   ].filter((flag): flag is string => flag !== null);
   if (missing.length > 0) {
     const source = flags['stack-name'] ? `the stack ${flags['stack-name']} has no such output and no flag gives` : 'give --stack-name, or';
@@ -199,7 +208,7 @@ async function resolveTargets(flags: Flags, preflightAtOrigin: boolean): Promise
     viewerRequest: { kind: kind as 'function' | 'lambda', arn: viewerArn as string },
     originResponseLambdaArn: originResponseLambdaArn as string,
     cachePolicyId: cachePolicyId as string,
-    ...(preflightAtOrigin ? { originRequestPolicyId: originRequestPolicyId as string } : {}),
+    ...(forwarding ? { originRequestPolicyId: originRequestPolicyId as string } : {}),
     ours: [functionArn, lambdaArn, originResponseLambdaArn].filter((arn): arn is string => arn !== undefined),
   };
 }

@@ -9,7 +9,6 @@
  * the store again and tries once more. What is already so is never written.
  */
 import '@aws-sdk/signature-v4a';
-import { readFile } from 'node:fs/promises';
 import {
   CloudFrontKeyValueStoreClient,
   ConflictException,
@@ -18,14 +17,11 @@ import {
   UpdateKeysCommand,
   type CloudFrontKeyValueStoreClientConfig,
 } from '@aws-sdk/client-cloudfront-keyvaluestore';
-import { storeKey } from '../build/policy-file.ts';
 import { Refusal, type Output } from '../cli/command.ts';
+export { STORED_VALUE } from './origin-list.ts';
 
 /** The most keys one `UpdateKeys` call may put and delete together. */
 export const KEYS_PER_UPDATE = 50;
-
-/** The value stored with each origin. The function reads whether a key exists, never its value. */
-export const STORED_VALUE = 'allowed';
 
 /** What the store holds: keys and their values, and the version the next write must name. */
 export interface StoreState {
@@ -118,66 +114,6 @@ export function batches(change: StoreChange): StoreChange[] {
     result.push(batch);
   }
   return result;
-}
-
-/**
- * Checks origins for the store (SPEC §1 and §10) and returns their keys, in order, without
- * repeats. Every origin is checked before anything is written: one refused origin refuses all.
- *
- * @param notes collects what was rewritten rather than refused
- * @throws Refusal naming every refused origin and why
- */
-export function storeKeysOf(origins: readonly unknown[], notes: string[] = []): string[] {
-  const problems: string[] = [];
-  const keys: string[] = [];
-  for (const origin of origins) {
-    const checked = storeKey(origin);
-    if ('problem' in checked) problems.push(`${JSON.stringify(origin)}: ${checked.problem}`);
-    else {
-      if (checked.rewritten !== undefined) notes.push(`${JSON.stringify(origin)} is sent by browsers as "${checked.key}" (${checked.rewritten}); stored as that`);
-      if (!keys.includes(checked.key)) keys.push(checked.key);
-    }
-  }
-  if (problems.length > 0) throw new Refusal(`nothing written; ${problems.length === 1 ? 'an origin is' : `${problems.length} origins are`} refused:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  return keys;
-}
-
-/**
- * Reads a list of origins from a file: a JSON array of strings, or one origin a line (blank lines
- * and lines starting with `#` skipped). The origins are returned as written; check them with
- * {@link storeKeysOf}.
- *
- * @throws Refusal when the file cannot be read or is neither form
- */
-export async function readOriginList(path: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new Refusal(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}): it should list the origins, one a line or as a JSON array`);
-  }
-  return parseOriginList(text, path);
-}
-
-/** {@link readOriginList} on text already read. */
-export function parseOriginList(text: string, source: string): string[] {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (body.trimStart().startsWith('[')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch (error) {
-      throw new Refusal(`${source} starts like a JSON array but is not one (${(error as Error).message}); write a JSON array of origins, or one origin a line`);
-    }
-    if (!Array.isArray(parsed) || parsed.some((item) => typeof item !== 'string')) {
-      throw new Refusal(`${source} must be a JSON array of origin strings, e.g. ["https://app.example.com"]`);
-    }
-    return parsed as string[];
-  }
-  return body
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
 /** Prints a change as `+ origin` and `- origin` lines, sorted. */

@@ -165,8 +165,8 @@ export function planAttach(
         ok: false,
         reason:
           `${behaviorName(options.pathPattern)} uses the origin request policy ${behavior.OriginRequestPolicyId}; with preflight ` +
-          `"origin" it must forward Access-Control-Request-Method and -Headers. Pass --force to replace it with ` +
-          `${targets.originRequestPolicyId}, or add those headers to it and attach with preflight "edge".`,
+          `"origin" or "originStore" it must forward Access-Control-Request-Method, -Headers and X-Cors-Vouch. Pass --force ` +
+          `to replace it with ${targets.originRequestPolicyId}, or add those headers to it.`,
       };
     }
     changes.push({ what: 'origin request policy', from: behavior.OriginRequestPolicyId ?? NONE, to: targets.originRequestPolicyId });

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { parse } from 'acorn';
 import type {
   CloudFrontFunctionsEvent,
@@ -159,7 +159,10 @@ export async function buildInMemory(policy: string | object, options: Pick<Build
   const scratch = mkdtempSync(join(tmpdir(), 'cloudfront-cors-'));
   try {
     const dist = join(scratch, 'dist');
-    await build({ ...(typeof policy === 'string' ? { config: policy } : { policy }), outDir: dist, recordEvents: options.recordEvents });
+    // A key of its own for a store's vouch: these handlers are never deployed, so nothing needs to
+    // match them, and no `cors.secret` is written into the user's project.
+    const storeSecret = randomBytes(32).toString('hex');
+    await build({ ...(typeof policy === 'string' ? { config: policy } : { policy }), outDir: dist, recordEvents: options.recordEvents, storeSecret });
     return await loadHandlers(readBuiltCode(dist), options);
   } finally {
     rmSync(scratch, { recursive: true, force: true });

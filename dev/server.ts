@@ -11,6 +11,8 @@ import { ROOT } from '../build/build.ts';
 import { readPolicyFile } from '../build/policy-file.ts';
 import { parseTemplate } from '../build/template.ts';
 import { createEdge, type Edge } from './edge.ts';
+import { Refusal } from '../cli/command.ts';
+import { fileStore } from './file-store.ts';
 import { buildInMemory, type EdgeHandlers } from './handlers.ts';
 import { s3Folder, urlOrigin, type RecordingOrigin } from './origins.ts';
 
@@ -32,6 +34,10 @@ export interface DevOptions {
   demoPort?: number;
   /** Add the demo page's two origins to the policy, so the demo can succeed. @default true */
   allowDemoOrigins?: boolean;
+  /** With `"originStore"`: a file of the origins the store holds, read again when it changes. */
+  kvs?: string;
+  /** Where a problem with the `kvs` file is reported (the store keeps its last good contents). */
+  onStoreProblem?: (message: string) => void;
 }
 
 export interface DevServer {
@@ -56,14 +62,19 @@ export async function startDev(options: DevOptions = {}): Promise<DevServer> {
     policy = options.policy ?? readPolicyFile(resolve(options.config ?? 'cors.config.json'), [], options.config ?? 'cors.config.json');
     const allowOrigins = (policy as { allowOrigins: string[] }).allowOrigins;
     const withDemo = options.allowDemoOrigins === false || allowOrigins.includes('*') ? allowOrigins : [...allowOrigins, ...demoOrigins];
-    handlers = await buildInMemory({ ...policy, allowOrigins: withDemo });
+    if (options.kvs !== undefined && (policy as { originStore?: string }).originStore === undefined) {
+      throw new Refusal(`--kvs ${options.kvs}: the policy keeps no origins in a store; add "originStore": "keyvaluestore" to it, or drop --kvs`);
+    }
+    const store = options.kvs === undefined ? undefined : fileStore(resolve(options.kvs), options.onStoreProblem);
+    handlers = await buildInMemory({ ...policy, allowOrigins: withDemo }, store === undefined ? {} : { store });
   } catch (error) {
     await close(demo);
     throw error;
   }
 
   const headers = templateHeaders();
-  const forwardHeaders = (policy as { preflight?: string }).preflight === 'origin' ? headers.preflight : [];
+  const forwarding = (policy as { preflight?: string }).preflight === 'origin' || (policy as { originStore?: string }).originStore !== undefined;
+  const forwardHeaders = forwarding ? headers.preflight : [];
 
   const origin = options.origin ? urlOrigin(options.origin) : s3Folder(resolve(options.bucket ?? join(ROOT, 'dev', 'demo-bucket')));
   const edge = createEdge({
@@ -101,7 +112,7 @@ export async function startDev(options: DevOptions = {}): Promise<DevServer> {
 
 /**
  * The headers template.yaml's policies name: those in the cache key, and those the origin request
- * policy forwards for preflight "origin". The local edge keys and forwards exactly these.
+ * policy forwards for preflight "origin" or a store's vouch. The local edge keys and forwards exactly these.
  */
 export function templateHeaders(): { cacheKey: string[]; preflight: string[] } {
   const template = parseTemplate(readFileSync(join(ROOT, 'template.yaml'), 'utf8')) as unknown as TemplateShape;

@@ -15,8 +15,22 @@ import { resolve } from 'node:path';
 import type { CloudFrontHeaders, CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 import { buildInMemory, type EdgeHandlers, type FunctionRequestEvent, type FunctionResult } from '../dev/handlers.ts';
 import { parseRecorded, recordedEvent, replayEvent, type EventKind, type RecordedEvent } from '../dev/replay.ts';
+import { fileStore, storeOf } from '../dev/file-store.ts';
+import { storeKeysOf } from '../deploy/origin-list.ts';
 
 export type { EdgeHandlers, EventKind, FunctionRequestEvent, FunctionResult, RecordedEvent };
+
+/** What {@link buildHandlers} takes beside the policy. */
+export interface BuildHandlersOptions {
+  /** The handlers log every event they receive, as `build --record-events` makes them. @default false */
+  recordEvents?: boolean;
+  /**
+   * With `"originStore"`: what the function's KeyValueStore holds, as a file of origins (one a line,
+   * or a JSON array, as `origins sync --from` reads; read again whenever it changes) or as a list.
+   * Each origin is checked as `origins add` checks it. @default an empty store
+   */
+  kvs?: string | readonly string[];
+}
 
 /**
  * Builds a policy and loads the three handlers as CloudFront runs them: the Lambda@Edge viewer
@@ -24,9 +38,13 @@ export type { EdgeHandlers, EventKind, FunctionRequestEvent, FunctionResult, Rec
  *
  * @param policy a policy file's path (relative to the working directory), or a policy object
  * @throws PolicyError naming every problem of a refused policy
+ * @example const handlers = await buildHandlers('cors.config.json', { kvs: ['https://customer.example.net'] });
  */
-export function buildHandlers(policy: string | object = 'cors.config.json', options: { recordEvents?: boolean } = {}): Promise<EdgeHandlers> {
-  return buildInMemory(typeof policy === 'string' ? resolve(policy) : policy, options);
+export function buildHandlers(policy: string | object = 'cors.config.json', options: BuildHandlersOptions = {}): Promise<EdgeHandlers> {
+  const kvs = options.kvs;
+  const fixed = Array.isArray(kvs) ? storeOf(storeKeysOf(kvs)) : undefined;
+  const store = typeof kvs === 'string' ? fileStore(resolve(kvs)) : fixed === undefined ? undefined : () => fixed;
+  return buildInMemory(typeof policy === 'string' ? resolve(policy) : policy, { recordEvents: options.recordEvents, ...(store === undefined ? {} : { store }) });
 }
 
 /** Loads the one event in a fixture or recording file, and what kind of event it is. */

@@ -286,6 +286,18 @@ describe('cloudfront-cors detach', () => {
     expect(behavior(state.config)).not.toHaveProperty('OriginRequestPolicyId');
   });
 
+  it('attaches the origin request policy that forwards the vouch for a policy with "originStore", and only the function', async () => {
+    const state = distribution();
+    const store = join(ROOT, 'test', 'policies', 'store.json');
+    const flags = ['--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors', '--config', store];
+    expect((await run('attach', ...flags)).err).toMatch(/no such output and no flag gives --origin-request-policy-id \(the policy has preflight "origin" or "originStore"\)/);
+    expect((await run('attach', ...flags, '--origin-request-policy-id', '88a5eaf4-2fd4-4709-b370-b4c650ea3fcf')).code).toBe(0);
+    expect(behavior(state.config).OriginRequestPolicyId).toBe('88a5eaf4-2fd4-4709-b370-b4c650ea3fcf');
+    expect(behavior(state.config).FunctionAssociations?.Items).toContainEqual({ EventType: 'viewer-request', FunctionARN: FUNCTION_ARN });
+    const lambda = await run('attach', ...flags, '--viewer-request', 'lambda');
+    expect(lambda).toMatchObject({ code: 1, err: expect.stringMatching(/only the CloudFront Function can read the store/) });
+  });
+
   it('leaves functions it did not attach', async () => {
     const state = distribution();
     const result = await run('detach', '--distribution-id', 'E1A2B3C4D5E6F7', '--stack-name', 'cors', '--path-pattern', '/legacy/*');

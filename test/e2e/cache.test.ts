@@ -6,7 +6,14 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontResponse } from 'aws-lambda';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../../build/build.ts';
+import { createEdge } from '../../dev/edge.ts';
+import { s3Folder } from '../../dev/origins.ts';
 import { templateHeaders } from '../../dev/server.ts';
+import { buildHandlers } from '../../testing/index.ts';
 import { canonicalOrigin } from '../../functions/core/origin.ts';
 import { builtArtifacts, testPolicy, type Artifacts } from '../support/artifacts.ts';
 import { ALLOWED_ORIGINS, ATTACK_ORIGINS } from '../support/attacks.ts';
@@ -200,6 +207,41 @@ describe('never "*" with credentials (SPEC §7)', () => {
     for (const origin of ['https://anyone.example', 'null', undefined]) {
       const answer = await edge.get('/public.json', origin);
       expect(answer).toMatchObject({ allowOrigin: '*', allowCredentials: undefined });
+    }
+  });
+});
+
+describe('the cache with origins in a KeyValueStore', () => {
+  it('serves an origin added to the store on the next request, and refuses it once removed, with no rebuild', async () => {
+    // Prepare: the local edge (template.yaml's cache key and forwarded headers) in front of a bucket
+    // that reflects any Origin, with the testing helpers' store read from a file that changes.
+    const dir = mkdtempSync(join(tmpdir(), 'cloudfront-cors-live-'));
+    try {
+      const file = join(dir, 'origins.txt');
+      writeFileSync(file, '');
+      const handlers = await buildHandlers({ allowOrigins: ['https://app.example.com'], originStore: 'keyvaluestore' }, { kvs: file });
+      const headers = templateHeaders();
+      const bucket = s3Folder(join(ROOT, 'dev', 'demo-bucket'));
+      const edge = createEdge({ handlers, origin: bucket, keyHeaders: headers.cacheKey, forwardHeaders: headers.preflight });
+      const get = async (origin: string) => {
+        const answer = await edge.handle({ method: 'GET', url: '/demo.json', headers: [['Host', 'd111111abcdef8.cloudfront.net'], ['Origin', origin]] });
+        const allowOrigin = answer.headers.find(([name]) => name.toLowerCase() === 'access-control-allow-origin')?.[1];
+        return { cache: answer.cache, allowOrigin };
+      };
+      const shop = 'https://shop.example.net';
+      // Act and assess: refused, then added, then removed.
+      expect(await get(shop)).toEqual({ cache: 'Miss', allowOrigin: undefined });
+      writeFileSync(file, `${shop}\n`);
+      expect(await get(shop)).toEqual({ cache: 'Miss', allowOrigin: shop });
+      expect(await get(shop)).toEqual({ cache: 'Hit', allowOrigin: shop });
+      expect(bucket.requests.at(-1)?.headers['x-cors-vouch']?.[0]).toMatch(/^[0-9a-f]{64}$/);
+      writeFileSync(file, '# nobody\n');
+      expect(await get(shop)).toEqual({ cache: 'Hit', allowOrigin: undefined }); // the null entry of the first request
+      expect(await get('https://app.example.com')).toEqual({ cache: 'Miss', allowOrigin: 'https://app.example.com' });
+      // One entry per allowed origin seen, plus null.
+      expect(edge.cache.size).toBe(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -4,7 +4,8 @@
  * code is the build's artifact for the policy; the resources are the SAM template's, names aside;
  * cdk-nag's AwsSolutions pack finds nothing the construct could avoid.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Aspects, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -191,6 +192,34 @@ describe('CloudFrontCors, the other shapes', () => {
     const behavior = only(site, 'AWS::CloudFront::Distribution')['DistributionConfig'].DefaultCacheBehavior;
     expect(behavior.OriginRequestPolicyId).toEqual({ Ref: expect.stringMatching(/PreflightOriginRequestPolicy/) });
     expect(behavior.AllowedMethods).toEqual(['GET', 'HEAD', 'OPTIONS']);
+  });
+
+  it('with "originStore" creates the KeyValueStore, associates it, outputs KeyValueStoreArn and forwards the vouch', () => {
+    // Prepare: a project folder holding the policy, where the store secret goes.
+    const project = mkdtempSync(join(tmpdir(), 'cloudfront-cors-cdk-store-'));
+    try {
+      writeFileSync(join(project, 'cors.config.json'), JSON.stringify({ allowOrigins: ['https://app.example.com'], originStore: 'keyvaluestore' }));
+      // Act: two synths of the same project
+      const first = synthesize('eu-west-1', { config: join(project, 'cors.config.json') });
+      const second = synthesize('eu-west-1', { config: join(project, 'cors.config.json') });
+      // Assess
+      const store = only(first.site, 'AWS::CloudFront::KeyValueStore');
+      expect(store).toBeDefined();
+      const fn = only(first.site, 'AWS::CloudFront::Function');
+      expect(fn['FunctionConfig'].KeyValueStoreAssociations).toEqual([{ KeyValueStoreARN: { 'Fn::GetAtt': [expect.stringMatching(/OriginStore/), 'Arn'] } }]);
+      expect(fn['FunctionCode']).toMatch(/^import \w+ from"cloudfront";/);
+      expect(only(second.site, 'AWS::CloudFront::Function')['FunctionCode']).toBe(fn['FunctionCode']);
+      expect(readFileSync(join(project, 'cors.secret'), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+      expect(first.site.findOutputs('KeyValueStoreArn')).toEqual({ KeyValueStoreArn: expect.objectContaining({ Value: { 'Fn::GetAtt': [expect.stringMatching(/OriginStore/), 'Arn'] } }) });
+      const { Name: _name, Comment: _comment, ...config } = only(first.site, 'AWS::CloudFront::OriginRequestPolicy')['OriginRequestPolicyConfig'];
+      const { Name: _samName, Comment: _samComment, ...expected } = sam('PreflightOriginRequestPolicy')['OriginRequestPolicyConfig'];
+      expect(config).toEqual(expected);
+      const behavior = only(first.site, 'AWS::CloudFront::Distribution')['DistributionConfig'].DefaultCacheBehavior;
+      expect(behavior.OriginRequestPolicyId).toEqual({ Ref: expect.stringMatching(/PreflightOriginRequestPolicy/) });
+      expect(() => synthesize('us-east-1', { config: join(project, 'cors.config.json'), viewerRequest: 'lambda' })).toThrow(/only the CloudFront Function can read a KeyValueStore/);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 
   it('fails synthesis on a refused policy with the messages validate gives', () => {

@@ -55,7 +55,7 @@ describe('cloudfront-cors origins', () => {
     const second = await origins('add', 'https://shop.example.net', ...STORE);
     // Assess
     expect(first).toMatchObject({ code: 0, stderr: '' });
-    expect(first.stdout).toBe('+ https://*.tenant.example.org\n+ https://shop.example.net\n2 changes written; the edge reads them within seconds\n');
+    expect(first.stdout).toBe('+ https://*.tenant.example.org\n+ https://shop.example.net\n2 changes written; CloudFront copies them to its edge locations, no redeploy needed\n');
     expect([...kvs.keys.keys()].sort()).toEqual(['https://*.tenant.example.org', 'https://shop.example.net']);
     expect(second).toMatchObject({ code: 0, stdout: 'nothing to change: the store already holds what was asked\n' });
     expect(writes()).toHaveLength(1);

@@ -4,7 +4,7 @@
  * be written inside node_modules/cloudfront-cors, and nothing may be left in the temp folder
  * (the commands run with a TMPDIR of their own, so other tests' scratch folders do not count).
  */
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFile, execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../build/build.ts';
+import { KVS_ARN, kvsChildEnv, startKvsServer } from '../support/kvs-server.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -248,17 +249,21 @@ console.log(JSON.stringify(answers));
     ]);
   });
 
-  it('runs the README\'s quick start test, with its policy, in a folder of the user\'s project', () => {
+  /**
+   * Runs a README section's test (its first code block in `language`) with the section's policy (its
+   * first JSON block), in a folder of the user's project, with the user's test runner: this
+   * repository's vitest, linked in as an install would put it. Returns the folder.
+   */
+  function runReadmeTest(from: string, to: string, language: 'ts' | 'js', folderName: string): string {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## How the pieces fit'));
-    const policy = /```json\n([\s\S]*?)\n```/.exec(quickStart)![1]!;
-    const test = /```ts\n([\s\S]*?)\n```/.exec(quickStart)![1]!;
-    const folder = join(project, 'readme');
+    const section = readme.slice(readme.indexOf(from), readme.indexOf(to));
+    const policy = /```json\n([\s\S]*?)\n```/.exec(section)![1]!;
+    const test = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\\n\`\`\``).exec(section)![1]!;
+    const folder = join(project, folderName);
     mkdirSync(folder);
     writeFileSync(join(folder, 'cors.config.json'), policy);
-    writeFileSync(join(folder, 'policy.test.ts'), test);
-    // The user's test runner: this repository's vitest, linked in as an install would put it.
-    symlinkSync(join(ROOT, 'node_modules', 'vitest'), join(project, 'node_modules', 'vitest'));
+    writeFileSync(join(folder, `policy.test.${language}`), test);
+    if (!existsSync(join(project, 'node_modules', 'vitest'))) symlinkSync(join(ROOT, 'node_modules', 'vitest'), join(project, 'node_modules', 'vitest'));
     const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', '--root', folder], {
       cwd: folder,
       encoding: 'utf8',
@@ -266,6 +271,51 @@ console.log(JSON.stringify(answers));
     });
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(result.stdout.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/Tests\s+2 passed/);
+    return folder;
+  }
+
+  it('runs the README\'s quick start test, with its policy, in a folder of the user\'s project', () => {
+    runReadmeTest('## Quick start', '## How the pieces fit', 'ts', 'readme');
+  });
+
+  it('runs the README\'s KeyValueStore test, with its policy, writing nothing into the project', () => {
+    const folder = runReadmeTest('## A live allowlist', '## What the functions do', 'js', 'readme-store');
+    // No cors.secret: the helpers' handlers are never deployed, so they sign with a key of their own.
+    expect(files(folder).filter((file) => !file.startsWith('node_modules/.vite/'))).toEqual(['cors.config.json', 'policy.test.js']);
+  });
+
+  it('builds a policy with a KeyValueStore and edits the store with origins, through the SDK the package installed', async () => {
+    // Prepare: a store policy in a folder of the project, and a loopback KeyValueStore.
+    const folder = join(project, 'with-store');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'cors.config.json'), JSON.stringify({ allowOrigins: [], originStore: 'keyvaluestore' }));
+    const kvs = await startKvsServer();
+    const run = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+        execFile(join(project, 'node_modules', '.bin', 'cloudfront-cors'), args, { cwd: folder, env: { PATH: process.env['PATH'], HOME: project, TMPDIR: scratch, ...kvsChildEnv(kvs) } },
+          (error, stdout, stderr) => done({ code: error === null ? 0 : Number(error.code), stdout, stderr }));
+      });
+    try {
+      // Act
+      const built = await run(['build']);
+      const added = await run(['origins', 'add', 'https://customer.example.net', '--kvs-arn', KVS_ARN]);
+      const refused = await run(['origins', 'add', 'https://*.com', '--kvs-arn', KVS_ARN]);
+      // Assess
+      expect(built.code, built.stderr).toBe(0);
+      expect(built.stderr).toMatch(/note: wrote cors\.secret/);
+      expect(readFileSync(join(folder, 'dist', 'template.yaml'), 'utf8')).toMatch(/Type: AWS::CloudFront::KeyValueStore/);
+      expect(readFileSync(join(folder, 'dist', 'cloudfront-functions', 'viewer-request.js'), 'utf8')).toMatch(/^import \w+ from"cloudfront";/);
+      expect(added, added.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining('+ https://customer.example.net') });
+      expect([...kvs.keys.keys()]).toEqual(['https://customer.example.net']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/nothing written; an origin is refused/);
+      for (const result of [built, added, refused]) {
+        expect(result.stderr).not.toMatch(/^\s+at /m);
+        expect(result.stderr).not.toContain('NodeVersionSupportWarning');
+      }
+    } finally {
+      await kvs.close();
+    }
   });
 
   it('says what to install when cloudfront-cors/cdk is imported without the AWS CDK', () => {

@@ -3,11 +3,12 @@
  * in V8 and under njs, with a bounded number of reads; the origin response allows a stored origin
  * only on the function's vouch, and fails closed without it.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build } from '../../build/build.ts';
+import { ROOT, build } from '../../build/build.ts';
 import { loadHandlers, type EdgeHandlers, type FunctionRequestEvent, type FunctionResult } from '../../dev/handlers.ts';
 import { STORE_MAX_READS } from '../../functions/core/store.ts';
 import { functionRequestEvent, header, originResponseEvent, status, type RequestOptions } from '../../testing/index.ts';
@@ -208,6 +209,45 @@ describe('building with a KeyValueStore', () => {
       await expect(build({ config: join(project, 'cors.config.json'), outDir: join(project, 'dist') })).rejects.toThrow(/cors\.secret must hold at least 32 hexadecimal characters/);
       await expect(build({ policy: POLICY, outDir: join(project, 'dist'), viewerRequest: 'lambda' })).rejects.toThrow(/only the CloudFront Function can read a KeyValueStore/);
     } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('npx cloudfront-cors dev --kvs', () => {
+  it('serves the store from a file and takes an edit on the next request', async () => {
+    // Prepare: a project with a store policy and an empty list of stored origins.
+    const project = mkdtempSync(join(tmpdir(), 'cloudfront-cors-dev-kvs-'));
+    writeFileSync(join(project, 'cors.config.json'), JSON.stringify({ allowOrigins: [], originStore: 'keyvaluestore' }));
+    writeFileSync(join(project, 'origins.txt'), '');
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'cloudfront-cors.js'), 'dev', '--kvs', 'origins.txt', '--port', '0', '--demo-port', '0'], { cwd: project });
+    try {
+      const edgeUrl = await new Promise<string>((found, failed) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /local edge:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+          if (match) found(match[1] as string);
+        });
+        child.once('exit', (code) => failed(new Error(`dev exited with ${code}`)));
+      });
+      let request = 0; // a new query string each time: a new cache entry, so each answer is the store's
+      const allowOrigin = async (origin: string) =>
+        (await fetch(`${edgeUrl}/demo.json?n=${++request}`, { headers: { Origin: origin } })).headers.get('access-control-allow-origin');
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      // Act and assess
+      expect(await allowOrigin('https://shop.example.net')).toBeNull();
+      writeFileSync(join(project, 'origins.txt'), 'https://shop.example.net\n');
+      expect(await allowOrigin('https://shop.example.net')).toBe('https://shop.example.net');
+      writeFileSync(join(project, 'origins.txt'), 'https://*.com\n'); // refused: the store keeps what it held
+      expect(await allowOrigin('https://shop.example.net')).toBe('https://shop.example.net');
+      expect(err).toMatch(/warning: --kvs .*origins\.txt: an origin is refused:\n  - "https:\/\/\*\.com"/);
+      writeFileSync(join(project, 'origins.txt'), '# nobody\n');
+      expect(await allowOrigin('https://shop.example.net')).toBeNull();
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((done) => child.once('exit', done));
       rmSync(project, { recursive: true, force: true });
     }
   });

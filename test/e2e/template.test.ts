@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../build/build.ts';
-import { CACHE_POLICY, CACHED_METHODS, CLOUDFRONT_FUNCTION_RUNTIME, LAMBDA_EDGE, PREFLIGHT_FORWARDED_HEADERS } from '../../build/edge-resources.ts';
+import { CACHE_POLICY, CACHED_METHODS, CLOUDFRONT_FUNCTION_RUNTIME, FORWARDED_HEADERS, LAMBDA_EDGE } from '../../build/edge-resources.ts';
+import { VOUCH_HEADER } from '../../functions/core/store.ts';
 import { parseTemplate } from '../../build/template.ts';
 import { builtArtifacts, testPolicy, type Artifacts } from '../support/artifacts.ts';
 import { specificationProblems } from '../support/cloudformation-spec.ts';
@@ -74,7 +75,7 @@ describe('template.yaml', () => {
       },
     });
     const preflight = template.Resources['PreflightOriginRequestPolicy']!.Properties['OriginRequestPolicyConfig'];
-    expect(preflight.HeadersConfig.Headers).toEqual([...PREFLIGHT_FORWARDED_HEADERS]);
+    expect(preflight.HeadersConfig.Headers).toEqual([...FORWARDED_HEADERS]);
     expect(template.Resources['Distribution']!.Properties['DistributionConfig'].DefaultCacheBehavior.CachedMethods).toEqual([...CACHED_METHODS]);
   });
 
@@ -124,13 +125,26 @@ describe('template.yaml', () => {
     });
   });
 
-  it('forwards the preflight headers only when the origin answers preflights', () => {
+  it('forwards the preflight headers and the vouch only when the origin response needs them', () => {
     const policy = template.Resources['PreflightOriginRequestPolicy']!;
-    expect(policy.Condition).toBe('PreflightAtOrigin');
+    expect(policy.Condition).toBe('ForwardToOriginResponse');
+    expect((template as unknown as { Conditions: Record<string, unknown> }).Conditions['ForwardToOriginResponse']).toEqual({ 'Fn::Or': [{ Condition: 'PreflightAtOrigin' }, { Condition: 'UseOriginStore' }] });
     expect(policy.Properties['OriginRequestPolicyConfig'].HeadersConfig.Headers).toEqual([
       'Access-Control-Request-Method',
       'Access-Control-Request-Headers',
+      'X-Cors-Vouch',
     ]);
+    expect(VOUCH_HEADER).toBe('x-cors-vouch');
+  });
+
+  it('creates the KeyValueStore and associates it with the function only with "originStore"', () => {
+    expect(template.Resources['OriginStore']).toMatchObject({ Type: 'AWS::CloudFront::KeyValueStore', Condition: 'UseOriginStore' });
+    expect(template.Resources['ViewerRequestFunction']!.Properties['FunctionConfig'].KeyValueStoreAssociations).toEqual({
+      'Fn::If': ['UseOriginStore', [{ KeyValueStoreARN: { 'Fn::GetAtt': ['OriginStore', 'Arn'] } }], { Ref: 'AWS::NoValue' }],
+    });
+    expect(template.Outputs['KeyValueStoreArn']).toMatchObject({ Condition: 'UseOriginStore', Value: { 'Fn::GetAtt': ['OriginStore', 'Arn'] } });
+    const [assertion] = template.Rules['StoreNeedsTheFunction']!.Assertions;
+    expect(assertion!.Assert).toEqual({ 'Fn::Equals': [{ Ref: 'ViewerRequestRuntime' }, 'cloudfront-functions'] });
   });
 
   it('creates a distribution only on request, using every piece', () => {
@@ -190,7 +204,9 @@ describe('template.yaml', () => {
     const behavior = (t: Template) => t.Resources['Distribution']!.Properties['DistributionConfig'].DefaultCacheBehavior;
     behavior(filled).AllowedMethods = behavior(original).AllowedMethods;
     const conditions = (t: Template) => (t as unknown as { Conditions: Record<string, unknown> }).Conditions;
-    conditions(filled)['PreflightAtOrigin'] = conditions(original)['PreflightAtOrigin'];
+    for (const name of ['PreflightAtOrigin', 'UseOriginStore']) conditions(filled)[name] = conditions(original)[name];
+    const rules = (t: Template) => (t as unknown as { Rules: Record<string, { RuleCondition: unknown }> }).Rules;
+    rules(filled)['StoreNeedsTheFunction']!.RuleCondition = rules(original)['StoreNeedsTheFunction']!.RuleCondition;
     filled.Parameters = original.Parameters;
     // The source's description tells how to deploy it; the deployed stack's says what it is.
     expect((filled as unknown as { Description: string }).Description).toMatch(/^cloudfront-cors: .*built by npx cloudfront-cors build/);

@@ -1,0 +1,42 @@
+/**
+ * A KeyValueStore whose contents come from a file of origins (one a line, or a JSON array), for
+ * `dev --kvs FILE` and the testing helpers. The file is read again whenever it changes, so an
+ * origin added to it is allowed on the next request, as `origins add` makes it at the edge.
+ */
+import { statSync } from 'node:fs';
+import { STORED_VALUE, readOriginListSync, storeKeysOf } from '../deploy/origin-list.ts';
+import type { StoreContents } from './handlers.ts';
+
+/**
+ * The store a file describes, re-read when its size or modification time changes. A file with a
+ * refused origin is reported through `onProblem` and the store keeps what it held before (empty at
+ * first), so a typo while editing never opens anything.
+ *
+ * @throws Refusal when the file cannot be read or holds a refused origin on the first read and no `onProblem` is given
+ */
+export function fileStore(path: string, onProblem?: (message: string) => void): StoreContents {
+  let seen = '';
+  let contents: ReadonlyMap<string, string> = new Map();
+  const load = () => {
+    const stat = statSync(path, { throwIfNoEntry: false });
+    const version = stat === undefined ? 'missing' : `${stat.size}:${stat.mtimeMs}`;
+    if (version === seen) return;
+    seen = version;
+    try {
+      contents = storeOf(storeKeysOf(readOriginListSync(path)));
+    } catch (error) {
+      if (onProblem === undefined) throw error;
+      onProblem(`--kvs ${path}: ${(error as Error).message}; the store keeps what it held before`);
+    }
+  };
+  load();
+  return () => {
+    load();
+    return contents;
+  };
+}
+
+/** A store holding these origins' keys (checked already, see `storeKeysOf`). */
+export function storeOf(keys: readonly string[]): ReadonlyMap<string, string> {
+  return new Map(keys.map((key) => [key, STORED_VALUE]));
+}
