@@ -12,7 +12,9 @@ import { ROOT, build } from '../../build/build.ts';
 import { loadHandlers, type EdgeHandlers, type FunctionRequestEvent, type FunctionResult } from '../../dev/handlers.ts';
 import { STORE_MAX_READS } from '../../functions/core/store.ts';
 import { functionRequestEvent, header, originResponseEvent, status, type RequestOptions } from '../../testing/index.ts';
-import { runInNjs } from '../support/artifacts.ts';
+import { functionAnswer } from '../support/answers.ts';
+import { builtArtifacts, runInNjs, testPolicy } from '../support/artifacts.ts';
+import { ALLOWED_ORIGINS, ATTACK_ORIGINS } from '../support/attacks.ts';
 
 const POLICY = {
   allowOrigins: ['https://app.example.com'],
@@ -249,6 +251,49 @@ describe('npx cloudfront-cors dev --kvs', () => {
       child.kill('SIGINT');
       await new Promise((done) => child.once('exit', done));
       rmSync(project, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a store changes nothing for what the policy decides alone', () => {
+  it('gives every attack, allowed origin, same-origin request and preflight the answer of the function without a store, reading nothing for inlined origins', async () => {
+    // Prepare: the example policy built without a store and with an empty one.
+    const example = testPolicy('example');
+    const without = await builtArtifacts(example);
+    const dir = mkdtempSync(join(tmpdir(), 'cloudfront-cors-store-same-'));
+    try {
+      await build({ policy: { ...example, originStore: 'keyvaluestore' }, outDir: join(dir, 'dist') });
+      const storeReads: string[] = [];
+      const withStore = await loadHandlers(join(dir, 'dist'), { onStoreRead: (key) => storeReads.push(key) });
+      const requests: RequestOptions[] = [
+        ...ATTACK_ORIGINS.map(({ origin }) => ({ origin })),
+        ...ALLOWED_ORIGINS.map(({ origin }) => ({ origin })),
+        { origin: 'https://d111111abcdef8.cloudfront.net' },
+        { origin: 'https://APP.example.com', host: 'app.example.com:443' },
+        { origin: ['https://app.example.com', 'https://app.example.com'] },
+        {},
+        { method: 'OPTIONS', origin: 'https://pr-1.preview.example.com', requestMethod: 'PUT', requestHeaders: 'content-type, x-amz-meta-a' },
+        { method: 'OPTIONS', origin: 'https://app.example.com', requestMethod: 'DELETE' },
+        { method: 'OPTIONS', origin: 'https://evil.example', requestMethod: 'GET' },
+        { method: 'OPTIONS', origin: 'https://app.example.com' },
+      ];
+      const events = requests.map((request) => functionRequestEvent(request));
+      const inNjs = runInNjs(withStore.functionCode as string, events, {});
+      for (const [i, event] of events.entries()) {
+        const label = JSON.stringify(requests[i]);
+        const expected = functionAnswer(without.viewerRequestFunction(structuredClone(event)));
+        storeReads.length = 0;
+        // Act
+        const got = functionAnswer(await withStore.viewerRequestFunctionAsync(structuredClone(event)));
+        // Assess
+        expect(got, label).toEqual(expected);
+        const { reads, ...njsAnswer } = inNjs[i] as Answered;
+        expect(functionAnswer(njsAnswer as FunctionResult), label).toEqual(expected);
+        expect(reads, label).toEqual(storeReads);
+        if (i >= ATTACK_ORIGINS.length && i < ATTACK_ORIGINS.length + ALLOWED_ORIGINS.length + 2) expect(storeReads, label).toEqual([]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
