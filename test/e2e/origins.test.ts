@@ -209,4 +209,22 @@ describe('the CloudFront Function reads what origins wrote', () => {
     expect((await origins('remove', 'https://*.tenant.example.org', ...STORE)).code).toBe(0);
     expect(await answer()).toBe('null');
   });
+
+  it('reads at most 5 of the keys origins wrote, whatever the host sends', async () => {
+    // Prepare: wildcards at every depth the store takes, written by the CLI.
+    const wildcards = ['https://*.example.org', 'https://*.a.example.org', 'https://*.b.a.example.org', 'https://*.c.b.a.example.org'];
+    expect((await origins('add', ...wildcards, ...STORE)).code).toBe(0);
+    writeFileSync(join(project, 'cors.config.json'), JSON.stringify({ allowOrigins: [], originStore: 'keyvaluestore' }));
+    await build({ config: join(project, 'cors.config.json'), outDir: join(project, 'dist') });
+    const reads: string[] = [];
+    const handlers = await loadHandlers(join(project, 'dist'), { store: () => kvs.keys, onStoreRead: (key) => reads.push(key) });
+    const deep = `https://${Array.from({ length: 60 }, (_, i) => `l${i}`).join('.')}.evil.example`;
+    // Act
+    const inV8 = await handlers.viewerRequestFunctionAsync(functionRequestEvent({ origin: deep }));
+    const [inNjs] = runInNjs(handlers.functionCode as string, [functionRequestEvent({ origin: deep })], Object.fromEntries(kvs.keys)) as Array<{ reads: string[] }>;
+    // Assess
+    expect(header(inV8, 'origin')).toBe('null');
+    expect(reads).toHaveLength(5);
+    expect(inNjs!.reads).toEqual(reads);
+  });
 });
