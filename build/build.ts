@@ -144,6 +144,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
 
   const secretFile = options.storeSecretFile ?? (configPath === undefined ? undefined : join(dirname(configPath), STORE_SECRET_FILE));
   const storeSecret = policy.originStore ? (options.storeSecret ?? (await projectSecret(secretFile, notes))) : '';
+  if (!policy.originStore && options.storeSecretFile !== undefined) notes.push('the policy has no "originStore", so no store secret: --store-secret is ignored');
   await mkdir(dirname(outDir), { recursive: true });
   const staging = await mkdtemp(join(dirname(outDir), `.${basename(outDir)}-staging-`));
   try {
@@ -299,7 +300,11 @@ async function projectSecret(file: string | undefined, notes: string[]): Promise
       throw new BuildError(`cannot read ${relative(process.cwd(), file) || file} (${(error as NodeJS.ErrnoException).code}): it holds the key the store's vouches are signed with`);
     }
     const secret = randomBytes(32).toString('hex');
-    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+      await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (writeError) {
+      throw new BuildError(`cannot write ${relative(process.cwd(), file) || file} (${(writeError as NodeJS.ErrnoException).code}), the file that keeps the key the store's vouches are signed with: name a file in an existing folder you can write`);
+    }
     notes.push(
       `wrote ${relative(process.cwd(), file) || file}, the key the CloudFront Function signs its vouch for a stored origin with: keep it (commit it, or restore it in CI) so every build signs alike`,
     );

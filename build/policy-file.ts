@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { domainToASCII } from 'node:url';
 import { getPublicSuffix } from 'tldts';
 import { isToken } from '../functions/core/cors.ts';
-import { canonicalHostName, canonicalOrigin } from '../functions/core/origin.ts';
+import { MAX_ORIGIN_LENGTH, canonicalHostName, canonicalOrigin } from '../functions/core/origin.ts';
 import { DEFAULT_POLICY, type CorsPolicy } from '../functions/core/policy.ts';
 import { STORE_WILDCARD_LABELS } from '../functions/core/store.ts';
 import { publicSuffixBeneath } from './public-suffix.ts';
@@ -266,6 +266,9 @@ function originEntry(entry: unknown): OriginEntry {
     };
   }
   if (/\s/.test(entry)) return { problem: 'contains whitespace; write the origin alone, e.g. "https://app.example.com"' };
+  if (entry.length > MAX_ORIGIN_LENGTH) {
+    return { problem: `${entry.length} characters: the functions read an Origin of at most ${MAX_ORIGIN_LENGTH} (a 253-character host with its scheme and port), so none this long can match` };
+  }
   const separator = entry.indexOf('://');
   if (separator < 1) {
     return { problem: `an origin is scheme://host[:port]; write e.g. "https://${entry.replace(/^[/:]+/, '') || 'app.example.com'}"` };
@@ -348,7 +351,8 @@ function originEntry(entry: unknown): OriginEntry {
   if (special && urlHost(`${scheme}://${host}`) === null) {
     return { problem: `browsers refuse "${host}" as a host (an xn-- label that is not valid punycode?), so none can send this origin` };
   }
-  return { entry: canonicalOrigin(`${scheme}://${host}${port}`) as string };
+  const canonical = canonicalOrigin(`${scheme}://${host}${port}`);
+  return canonical === null ? { problem: 'is not an origin the functions can read (scheme://host[:port], host of DNS labels)' } : { entry: canonical };
 }
 
 /** The stored form of an IP entry, saying so when it differs from what was written beyond case. */
@@ -387,7 +391,8 @@ function wildcardEntry(scheme: string, host: string, port: string, special: bool
     };
   }
   // Canonical like an exact entry (a default port dropped), with the `*.` kept in front of the domain.
-  const canonical = canonicalOrigin(`${scheme}://${domain}${port}`) as string;
+  const canonical = canonicalOrigin(`${scheme}://${domain}${port}`);
+  if (canonical === null) return { problem: 'is not an origin the functions can read (scheme://*.domain[:port], domain of DNS labels)' };
   return { entry: `${scheme}://*.${canonical.slice(scheme.length + 3)}` };
 }
 

@@ -26,6 +26,7 @@ The CloudFront Function reads them on each request: a change takes effect withou
   --kvs-arn ARN          the store itself
   --dry-run              print what would change and write nothing
   --json                 list: print a JSON array
+  --allow-empty          sync: let a file with no origins empty the store (refused otherwise)
   -h, --help             this text
 
 Every origin is checked as the policy's are before anything is written; a refused origin writes
@@ -41,6 +42,7 @@ run writes nothing. Exit codes: 0 done or nothing to do, 1 refused or failed, 2 
         from: { type: 'string' },
         'dry-run': { type: 'boolean' },
         json: { type: 'boolean' },
+        'allow-empty': { type: 'boolean' },
       },
       true,
     );
@@ -56,6 +58,7 @@ run writes nothing. Exit codes: 0 done or nothing to do, 1 refused or failed, 2 
     if (action === 'sync' && values.from === undefined) throw new BadArguments('sync needs --from FILE: the origins the store must hold, one a line or a JSON array');
     if (action !== 'sync' && values.from !== undefined) throw new BadArguments('--from goes with sync only');
     if (action !== 'list' && values.json) throw new BadArguments('--json goes with list only');
+    if (action !== 'sync' && values['allow-empty']) throw new BadArguments('--allow-empty goes with sync only');
     if ((values['stack-name'] === undefined) === (values['kvs-arn'] === undefined)) {
       throw new BadArguments('name the store with --stack-name NAME (its KeyValueStoreArn output) or --kvs-arn ARN, one of the two');
     }
@@ -63,14 +66,24 @@ run writes nothing. Exit codes: 0 done or nothing to do, 1 refused or failed, 2 
       throw new BadArguments(`--kvs-arn ${values['kvs-arn']}: not a KeyValueStore ARN, which looks like arn:aws:cloudfront::123456789012:key-value-store/<id>`);
     }
     // The SDK clients load only for the verb that calls them.
-    const { storeKeysOf, readOriginList } = await import('../deploy/origin-list.ts');
+    const { storeKeysOf, readOriginList, storeKey } = await import('../deploy/origin-list.ts');
+    /** The keys to remove: each origin's canonical key, and the origin as written, for a key written by other means. */
+    const removable = (list: string[]) =>
+      [...new Set(list.flatMap((origin) => {
+        const checked = storeKey(origin);
+        return 'key' in checked ? [checked.key, origin] : [origin];
+      }))];
     // Every origin is checked before the store is even read.
     const notes: string[] = [];
     let wanted: string[];
     try {
-      wanted = action === 'sync' ? storeKeysOf(await readOriginList(values.from as string), notes) : storeKeysOf(origins, notes);
+      // `remove` takes a key as it is stored too, so one written by other means can be taken out.
+      wanted = action === 'sync' ? storeKeysOf(await readOriginList(values.from as string), notes) : action === 'remove' ? removable(origins) : storeKeysOf(origins, notes);
     } catch (error) {
       throw error instanceof Refusal ? new Refusal(`nothing written; ${error.message}`) : error;
+    }
+    if (action === 'sync' && wanted.length === 0 && !values['allow-empty']) {
+      throw new Refusal(`nothing written; ${values.from} lists no origin, so sync would empty the store: pass --allow-empty if that is what you want`);
     }
     for (const note of notes) output.err(`note: ${note}`);
     const arn = values['kvs-arn'] ?? (await stackStore(values['stack-name'] as string));
@@ -90,6 +103,7 @@ async function stackStore(stackName: string): Promise<string> {
 
 async function runAction(action: Action, arn: string, wanted: string[], dryRun: boolean, json: boolean, output: Output): Promise<number> {
   const { OriginStore, STORED_VALUE, printChange } = await import('../deploy/origin-store.ts');
+  const { storeKey } = await import('../deploy/origin-list.ts');
   const store = new OriginStore(arn);
   try {
     if (action === 'list') {
@@ -97,6 +111,12 @@ async function runAction(action: Action, arn: string, wanted: string[], dryRun: 
       const sorted = [...keys.keys()].sort();
       if (json) output.out(JSON.stringify(sorted, null, 2));
       else for (const key of sorted) output.out(key);
+      // A key written by other means may be one the function never reads: say so, and how to fix it.
+      for (const key of sorted) {
+        const checked = storeKey(key);
+        if ('problem' in checked) output.err(`warning: ${JSON.stringify(key)} is never allowed: ${checked.problem}; remove it with origins remove`);
+        else if (checked.key !== key) output.err(`warning: ${JSON.stringify(key)} is never read as written: the function looks up "${checked.key}"; add that and remove this`);
+      }
       return 0;
     }
     const change = await store.apply(({ keys }) => {

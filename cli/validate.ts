@@ -26,7 +26,8 @@ reason it is refused.
     const notes: string[] = [];
     const policy = readPolicyFile(resolve(config), notes, config);
     for (const note of notes) output.err(`note: ${note}`);
-    const origins = policy.allowOrigins[0] === '*' ? 'any origin ("*")' : `${policy.allowOrigins.length} origin${policy.allowOrigins.length === 1 ? '' : 's'}`;
+    const inlined = `${policy.allowOrigins.length} origin${policy.allowOrigins.length === 1 ? '' : 's'}`;
+    const origins = policy.allowOrigins[0] === '*' ? 'any origin ("*")' : policy.originStore ? `${inlined}, and those in its KeyValueStore` : inlined;
     output.out(
       `${config}: valid: ${origins}; methods ${policy.allowMethods.join(', ')}; credentials ${policy.allowCredentials ? 'yes' : 'no'}; ` +
         `preflights answered at the ${policy.preflight}`,

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { storeKey } from '../build/policy-file.ts';
+
+export { storeKey };
 import { Refusal } from '../cli/command.ts';
 
 /** The value stored with each origin. The function reads whether a key exists, never its value. */
@@ -53,6 +55,9 @@ export async function readOriginList(path: string): Promise<string[]> {
 /** {@link readOriginList} on text already read. */
 export function parseOriginList(text: string, source: string): string[] {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (body.trimStart().startsWith('{')) {
+    throw new Refusal(`${source} holds a JSON object; write a JSON array of origins, e.g. ["https://app.example.com"], or one origin a line`);
+  }
   if (body.trimStart().startsWith('[')) {
     let parsed: unknown;
     try {

@@ -5,19 +5,21 @@
  */
 import { statSync } from 'node:fs';
 import { STORED_VALUE, readOriginListSync, storeKeysOf } from '../deploy/origin-list.ts';
+import { Refusal } from '../cli/command.ts';
 import type { StoreContents } from './handlers.ts';
 
 /**
- * The store a file describes, re-read when its size or modification time changes. A file with a
- * refused origin is reported through `onProblem` and the store keeps what it held before (empty at
- * first), so a typo while editing never opens anything.
+ * The store a file describes, read again when its size or modification time changes. The first
+ * read must succeed. Later, a file that cannot be read or holds a refused origin is reported
+ * through `onProblem` and the store keeps what it held before, so a typo while editing never opens
+ * anything and never empties the store.
  *
- * @throws Refusal when the file cannot be read or holds a refused origin on the first read and no `onProblem` is given
+ * @throws Refusal when the file cannot be read or holds a refused origin at the first read
  */
-export function fileStore(path: string, onProblem?: (message: string) => void): StoreContents {
+export function fileStore(path: string, onProblem: (message: string) => void = (message) => console.error(`warning: ${message}`)): StoreContents {
   let seen = '';
   let contents: ReadonlyMap<string, string> = new Map();
-  const load = () => {
+  const load = (first: boolean) => {
     const stat = statSync(path, { throwIfNoEntry: false });
     const version = stat === undefined ? 'missing' : `${stat.size}:${stat.mtimeMs}`;
     if (version === seen) return;
@@ -25,13 +27,13 @@ export function fileStore(path: string, onProblem?: (message: string) => void): 
     try {
       contents = storeOf(storeKeysOf(readOriginListSync(path)));
     } catch (error) {
-      if (onProblem === undefined) throw error;
-      onProblem(`--kvs ${path}: ${(error as Error).message}; the store keeps what it held before`);
+      if (first) throw new Refusal(`${path}: ${(error as Error).message}`);
+      onProblem(`${path}: ${(error as Error).message}; the store keeps what it held before`);
     }
   };
-  load();
+  load(true);
   return () => {
-    load();
+    load(false);
     return contents;
   };
 }

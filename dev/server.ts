@@ -62,9 +62,14 @@ export async function startDev(options: DevOptions = {}): Promise<DevServer> {
     policy = options.policy ?? readPolicyFile(resolve(options.config ?? 'cors.config.json'), [], options.config ?? 'cors.config.json');
     const allowOrigins = (policy as { allowOrigins: string[] }).allowOrigins;
     const withDemo = options.allowDemoOrigins === false || allowOrigins.includes('*') ? allowOrigins : [...allowOrigins, ...demoOrigins];
-    if (options.kvs !== undefined && (policy as { originStore?: string }).originStore === undefined) {
+    const stored = (policy as { originStore?: string }).originStore !== undefined;
+    if (options.kvs !== undefined && !stored) {
       throw new Refusal(`--kvs ${options.kvs}: the policy keeps no origins in a store; add "originStore": "keyvaluestore" to it, or drop --kvs`);
     }
+    if (stored && options.viewer === 'lambda-edge' && !options.noFunctions) {
+      throw new Refusal('the policy has "originStore": only the CloudFront Function can read the store, so run it (drop --viewer lambda)');
+    }
+    // A refused origin in the file at start is refused outright; one written later is reported and skipped.
     const store = options.kvs === undefined ? undefined : fileStore(resolve(options.kvs), options.onStoreProblem);
     handlers = await buildInMemory({ ...policy, allowOrigins: withDemo }, store === undefined ? {} : { store });
   } catch (error) {

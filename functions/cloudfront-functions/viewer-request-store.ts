@@ -14,13 +14,13 @@ import crypto from 'crypto';
 import type { CloudFrontFunctionsEvent } from 'aws-lambda';
 import { judgeOrigin, viewerRequest, type ViewerAnswer } from '../core/cors.ts';
 import type { Origin } from '../core/origin.ts';
-import { VOUCH_HEADER, storeKeys } from '../core/store.ts';
+import { VOUCH_HEADER, storeKeys, vouchMessage } from '../core/store.ts';
 import { headerValues, written, type Request, type Response } from './event.ts';
 
 const kvs = cf.kvs();
 
 /** The entry point; the build makes it the top-level `async function handler(event)`. */
-export async function handler(event: Pick<CloudFrontFunctionsEvent, 'request'>): Promise<Request | Response> {
+export async function handler(event: Pick<CloudFrontFunctionsEvent, 'request'> & Partial<Pick<CloudFrontFunctionsEvent, 'context'>>): Promise<Request | Response> {
   const request = event && event.request;
   try {
     if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event: event }));
@@ -30,13 +30,16 @@ export async function handler(event: Pick<CloudFrontFunctionsEvent, 'request'>):
     const header = (name: string) => headerValues(headers, name);
     let answer = viewerRequest(CORS_POLICY, request.method, header);
     const values = header('origin');
-    if (values.length === 1 && isRefusal(answer)) {
-      const origin = judgeOrigin(CORS_POLICY, values[0] as string);
-      if (origin !== null && !origin.allowed && (await isStored(origin))) {
-        origin.allowed = true;
-        answer = viewerRequest(CORS_POLICY, request.method, header, () => origin);
-        // Forwarded to the origin (not a preflight answered here): the origin response needs the vouch.
-        if (typeof answer === 'string' || answer === undefined) headers[VOUCH_HEADER] = { value: vouchFor(origin.serialized) };
+    const origin = values.length === 1 ? judgeOrigin(CORS_POLICY, values[0] as string) : null;
+    // An origin the built-in policy does not allow may be in the store: when the policy refused it,
+    // and when it went to the origin as the site's own, since that answer is cached under its
+    // `Origin` and would otherwise reach the same origin on another host name without CORS headers.
+    if (origin !== null && !origin.allowed && (isRefusal(answer) || isForwarded(answer, origin, values[0] as string)) && (await isStored(origin))) {
+      origin.allowed = true;
+      answer = viewerRequest(CORS_POLICY, request.method, header, () => origin);
+      // Forwarded to the origin (not a preflight answered here): the origin response needs the vouch.
+      if (typeof answer === 'string' || answer === undefined) {
+        headers[VOUCH_HEADER] = { value: vouchFor(event.context ? event.context.distributionId : '', origin.serialized) };
       }
     }
     return written(request, answer);
@@ -46,9 +49,14 @@ export async function handler(event: Pick<CloudFrontFunctionsEvent, 'request'>):
   return request;
 }
 
-/** Whether the inlined policy refused the request: `Origin: null`, or a preflight answered 403. */
+/** Whether the built-in policy refused the request: `Origin: null`, or a preflight answered 403. */
 function isRefusal(answer: ViewerAnswer): boolean {
   return answer === 'null' || (typeof answer === 'object' && answer.answerStatus === 403);
+}
+
+/** Whether the request goes to the origin with this origin's canonical `Origin`. */
+function isForwarded(answer: ViewerAnswer, origin: Origin, value: string): boolean {
+  return answer === origin.serialized || (answer === undefined && value === origin.serialized);
 }
 
 /** Whether the store holds the origin, or a wildcard over it. */
@@ -64,7 +72,8 @@ async function isStored(origin: Origin): Promise<boolean> {
   return false;
 }
 
-/** The vouch for an origin: HMAC-SHA256 under the build's store secret, in hex. */
-function vouchFor(origin: string): string {
-  return crypto.createHmac('sha256', CORS_STORE_SECRET).update(origin).digest('hex');
+/** The vouch for an origin on this distribution, now (see `VOUCH_HEADER`). */
+function vouchFor(distributionId: string, origin: string): string {
+  const seconds = String(Math.floor(Date.now() / 1000));
+  return seconds + '.' + crypto.createHmac('sha256', CORS_STORE_SECRET).update(vouchMessage(distributionId, seconds, origin)).digest('hex');
 }

@@ -19,7 +19,7 @@
  * Longest `Origin` value worth reading. A DNS name is at most 253 characters and a port 6; a longer
  * value is malformed by construction, and refusing it early bounds the work an attacker can ask for.
  */
-const MAX_ORIGIN_LENGTH = 320;
+export const MAX_ORIGIN_LENGTH = 320;
 
 /** A host name is at most 253 characters in text form, a label 63 (RFC 1035 §2.3.4). */
 const MAX_HOST_LENGTH = 253;

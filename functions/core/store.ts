@@ -51,7 +51,25 @@ function isNumber(label: string): boolean {
 }
 
 /**
- * The request header the CloudFront Function writes for an origin it allowed from the store, and
- * the origin response checks (see `vouchFor`). Lower case, as both runtimes key headers.
+ * The request header the CloudFront Function writes for an origin it found in the store, and the
+ * origin response checks. Lower case, as both runtimes key headers. Its value is
+ * `<seconds since 1970>.<hex HMAC-SHA256 of vouchMessage(…) under the build's store secret>`.
  */
 export const VOUCH_HEADER = 'x-cors-vouch';
+
+/**
+ * How long a vouch is good for, either way of the origin response's clock. It travels from the
+ * viewer-request function to the origin-response function of the same request, within the
+ * request's own time at CloudFront; a vouch seen later was copied, and one made for an origin
+ * since removed from the store stops working after this.
+ */
+export const VOUCH_LIFETIME_SECONDS = 300;
+
+/**
+ * What a vouch signs: the distribution, the time it was made, and the canonical origin, each on
+ * its own line (none holds a line break), so a vouch is good for one origin on one distribution
+ * for {@link VOUCH_LIFETIME_SECONDS}.
+ */
+export function vouchMessage(distributionId: string, seconds: string, origin: string): string {
+  return distributionId + '\n' + seconds + '\n' + origin;
+}

@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult, Context } from 'aws-lambda';
 import { PREFLIGHT_VARY, STATUS_TEXT, isCorsResponseHeader, mergeVary, originResponse, type OriginJudge } from '../core/cors.ts';
-import { VOUCH_HEADER } from '../core/store.ts';
+import { VOUCH_HEADER, VOUCH_LIFETIME_SECONDS, vouchMessage } from '../core/store.ts';
 import { asciiLowerCase } from '../core/text.ts';
 import { headerValues, setHeader, setHeaders } from './headers.ts';
 import { judgeOnce, memoize } from './memo.ts';
@@ -26,7 +26,7 @@ export async function handler(event: CloudFrontResponseEvent, _context?: Context
     const vary = headerValues(response.headers, 'vary');
     const headers = removeCorsHeaders(response);
     const requestHeaders = cf.request.headers;
-    const judge = CORS_CODE.usesStore ? vouchedJudge(requestHeaders) : judgeOnce;
+    const judge = CORS_CODE.usesStore ? vouchedJudge(requestHeaders, cf.config ? cf.config.distributionId : '') : judgeOnce;
     const action = originResponse(CORS_POLICY, cf.request.method, (name) => headerValues(requestHeaders, name), Number(response.status), vary, judge, merge);
     if (action.vary !== null) setHeader(headers, 'Vary', action.vary);
     setHeaders(headers, action.headers);
@@ -57,19 +57,27 @@ export async function handler(event: CloudFrontResponseEvent, _context?: Context
  * origin it found in the store. No vouch, or a wrong one (the function missing from the behavior,
  * a viewer sending the header itself), allows nothing beyond the inlined policy: it fails closed.
  */
-function vouchedJudge(requestHeaders: CloudFrontHeaders): OriginJudge {
+function vouchedJudge(requestHeaders: CloudFrontHeaders, distributionId: string): OriginJudge {
   return (policy, value) => {
     const origin = judgeOnce(policy, value);
     if (origin === null || origin.allowed) return origin;
     const vouches = headerValues(requestHeaders, VOUCH_HEADER);
     // A copy: the judgement kept in the memo is the policy's, for every request.
-    return vouches.length === 1 && isVouchFor(vouches[0] as string, origin.serialized) ? { ...origin, allowed: true } : origin;
+    return vouches.length === 1 && isVouchFor(vouches[0] as string, distributionId, origin.serialized, Date.now()) ? { ...origin, allowed: true } : origin;
   };
 }
 
-/** Whether `vouch` is the CloudFront Function's HMAC of `origin` under the build's store secret. */
-function isVouchFor(vouch: string, origin: string): boolean {
-  const expected = Buffer.from(createHmac('sha256', CORS_STORE_SECRET).update(origin).digest('hex'));
+/**
+ * Whether `vouch` is the CloudFront Function's, for this origin on this distribution, made within
+ * `VOUCH_LIFETIME_SECONDS` of `now` (see `VOUCH_HEADER`). Compared in constant time.
+ */
+function isVouchFor(vouch: string, distributionId: string, origin: string, now: number): boolean {
+  const dot = vouch.indexOf('.');
+  const seconds = vouch.slice(0, dot);
+  if (dot < 1 || dot > 12 || !/^[0-9]+$/.test(seconds)) return false;
+  const age = Math.floor(now / 1000) - Number(seconds);
+  if (age > VOUCH_LIFETIME_SECONDS || age < -VOUCH_LIFETIME_SECONDS) return false;
+  const expected = Buffer.from(seconds + '.' + createHmac('sha256', CORS_STORE_SECRET).update(vouchMessage(distributionId, seconds, origin)).digest('hex'));
   const given = Buffer.from(vouch);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

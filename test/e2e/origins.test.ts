@@ -129,6 +129,31 @@ describe('cloudfront-cors origins', () => {
     expect(kvs.keys.has('https://mine.example.com')).toBe(false);
   });
 
+  it('refuses to empty the store from a file with no origin, unless told to', async () => {
+    kvs.externalWrite('https://a.example.com', 'allowed');
+    writeFileSync(join(project, 'empty.txt'), '# nothing yet\n');
+    const refused = await origins('sync', '--from', 'empty.txt', ...STORE);
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('empty.txt lists no origin, so sync would empty the store: pass --allow-empty') });
+    expect(kvs.keys.size).toBe(1);
+    expect((await origins('sync', '--from', 'empty.txt', '--allow-empty', ...STORE)).code).toBe(0);
+    expect(kvs.keys.size).toBe(0);
+  });
+
+  it('refuses a list file that holds a JSON object, saying what to write', async () => {
+    writeFileSync(join(project, 'object.json'), JSON.stringify({ origins: ['https://a.example.com'] }));
+    expect(await origins('sync', '--from', 'object.json', ...STORE)).toMatchObject({ code: 1, stderr: expect.stringContaining('holds a JSON object; write a JSON array of origins') });
+  });
+
+  it('lists a key written by other means with a warning, and removes it as written', async () => {
+    kvs.externalWrite('https://App.Example.com', 'x');
+    kvs.externalWrite('https://*.github.io', 'x');
+    const listed = await origins('list', ...STORE);
+    expect(listed.stderr).toContain('warning: "https://App.Example.com" is never read as written: the function looks up "https://app.example.com"');
+    expect(listed.stderr).toMatch(/warning: "https:\/\/\*\.github\.io" is never allowed: .*public suffix/);
+    expect((await origins('remove', 'https://*.github.io', 'https://App.Example.com', ...STORE)).code).toBe(0);
+    expect([...kvs.keys.keys()]).toEqual([]);
+  });
+
   it('prints the change with --dry-run and writes nothing', async () => {
     const result = await origins('add', 'https://a.example.com', '--dry-run', ...STORE);
     expect(result).toMatchObject({ code: 0, stdout: '+ https://a.example.com\ndry run: 1 change, nothing written\n' });
@@ -221,7 +246,7 @@ describe('the CloudFront Function reads what origins wrote', () => {
     const deep = `https://${Array.from({ length: 60 }, (_, i) => `l${i}`).join('.')}.evil.example`;
     // Act
     const inV8 = await handlers.viewerRequestFunctionAsync(functionRequestEvent({ origin: deep }));
-    const [inNjs] = runInNjs(handlers.functionCode as string, [functionRequestEvent({ origin: deep })], Object.fromEntries(kvs.keys)) as Array<{ reads: string[] }>;
+    const [inNjs] = runInNjs(handlers.functionCode as string, [functionRequestEvent({ origin: deep })], Object.fromEntries(kvs.keys)) as unknown as Array<{ reads: string[] }>;
     // Assess
     expect(header(inV8, 'origin')).toBe('null');
     expect(reads).toHaveLength(5);

@@ -149,6 +149,10 @@ describe('validatePolicy refuses, naming the entry and what to write instead', (
     expect(problem).toMatch(message);
   });
 
+  it('an origin longer than any Origin the functions read, with a message rather than an exception', () => {
+    expect(problems(origins(`${'x'.repeat(400)}://a.example.com`))).toEqual([expect.stringMatching(/^allowOrigins\[0\] .*: 416 characters: the functions read an Origin of at most 320/)]);
+  });
+
   it('an origin that is not a string', () => {
     expect(problems(origins(42))).toEqual([expect.stringMatching(/allowOrigins\[0\] 42: an origin must be a string/)]);
   });
