@@ -306,7 +306,7 @@ async function projectSecret(file: string | undefined, notes: string[]): Promise
       throw new BuildError(`cannot write ${relative(process.cwd(), file) || file} (${(writeError as NodeJS.ErrnoException).code}), the file that keeps the key the store's vouches are signed with: name a file in an existing folder you can write`);
     }
     notes.push(
-      `wrote ${relative(process.cwd(), file) || file}, the key the CloudFront Function signs its vouch for a stored origin with: keep it (commit it, or restore it in CI) so every build signs alike`,
+      `wrote ${relative(process.cwd(), file) || file}, the key the CloudFront Function signs its vouch for a stored origin with: keep it out of version control and restore it where you build (a CI secret), so every build signs alike`,
     );
     return secret;
   }

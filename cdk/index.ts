@@ -65,8 +65,8 @@ export interface CloudFrontCorsProps {
   readonly recordEvents?: boolean;
   /**
    * With `"originStore"`: the file holding the key the function signs its vouch for a stored origin
-   * with, relative to the working directory; written with a new key when missing. Keep it (commit it,
-   * or restore it in CI), so each synth builds the same code.
+   * with, relative to the working directory; written with a new key when missing. Keep it out of
+   * version control and restore it where you synthesize (a CI secret), so each synth builds the same code.
    * @default "cors.secret" beside the policy file, or in the working directory for a policy object
    */
   readonly storeSecretFile?: string;
