@@ -1,13 +1,16 @@
 /**
  * CloudFront Function, viewer request, for a policy with `"originStore": "keyvaluestore"` (SPEC §10):
- * the same decisions as `viewer-request.ts`, and an origin the inlined policy refuses is looked up
- * in the function's KeyValueStore. An origin found there is allowed, and the function vouches for
- * it to the origin response (which cannot read the store) in the `x-cors-vouch` request header:
- * an HMAC of the canonical origin under the build's store secret.
+ * the same decisions as `viewer-request.ts`, and an origin the inlined policy does not allow is
+ * looked up in the function's KeyValueStore. An origin found there is allowed, and the function
+ * vouches for it to the origin response (which cannot read the store) in the `x-cors-vouch`
+ * request header: an HMAC of the canonical origin, the distribution and the time under the build's
+ * store secret (see `VOUCH_HEADER`).
  *
- * Only requests the inlined policy refuses read the store, at most `STORE_MAX_READS` keys each,
- * one `await` after another (AWS advises against `Promise.all` within the function's 2 MB). A
- * read that fails counts as "not there": the origin is refused, never let through unjudged.
+ * Two kinds of request read the store, at most `STORE_MAX_READS` keys each, one `await` after
+ * another (AWS advises against `Promise.all` within the function's 2 MB): one the inlined policy
+ * refuses, and one from the site's own origin when the policy does not name it (see
+ * `isOwnOriginForward`). A read that fails counts as "not there": the origin is refused, never
+ * let through unjudged.
  */
 import cf from 'cloudfront';
 import crypto from 'crypto';
@@ -34,7 +37,7 @@ export async function handler(event: Pick<CloudFrontFunctionsEvent, 'request'> &
     // An origin the built-in policy does not allow may be in the store: when the policy refused it,
     // and when it went to the origin as the site's own, since that answer is cached under its
     // `Origin` and would otherwise reach the same origin on another host name without CORS headers.
-    if (origin !== null && !origin.allowed && (isRefusal(answer) || isForwarded(answer, origin, values[0] as string)) && (await isStored(origin))) {
+    if (origin !== null && !origin.allowed && (isRefusal(answer) || isOwnOriginForward(answer, origin, values[0] as string)) && (await isStored(origin))) {
       origin.allowed = true;
       answer = viewerRequest(CORS_POLICY, request.method, header, () => origin);
       // Forwarded to the origin (not a preflight answered here): the origin response needs the vouch.
@@ -54,8 +57,11 @@ function isRefusal(answer: ViewerAnswer): boolean {
   return answer === 'null' || (typeof answer === 'object' && answer.answerStatus === 403);
 }
 
-/** Whether the request goes to the origin with this origin's canonical `Origin`. */
-function isForwarded(answer: ViewerAnswer, origin: Origin, value: string): boolean {
+/**
+ * Whether the request goes to the origin with this origin's canonical `Origin` although the
+ * policy does not allow it: which the engine does for the site's own origin only (SPEC §4.2).
+ */
+function isOwnOriginForward(answer: ViewerAnswer, origin: Origin, value: string): boolean {
   return answer === origin.serialized || (answer === undefined && value === origin.serialized);
 }
 

@@ -59,11 +59,12 @@ export const VOUCH_HEADER = 'x-cors-vouch';
 
 /**
  * How long a vouch is good for, either way of the origin response's clock. It travels from the
- * viewer-request function to the origin-response function of the same request, within the
- * request's own time at CloudFront; a vouch seen later was copied, and one made for an origin
- * since removed from the store stops working after this.
+ * viewer-request function to the origin-response function of the same request: that takes as long
+ * as the origin takes to answer, at most about 10 minutes with CloudFront's longest response
+ * timeout (180 s, on request) tried 3 times. A vouch seen later was copied, and one made for an
+ * origin since removed from the store stops working after this.
  */
-export const VOUCH_LIFETIME_SECONDS = 300;
+export const VOUCH_LIFETIME_SECONDS = 900;
 
 /**
  * What a vouch signs: the distribution, the time it was made, and the canonical origin, each on

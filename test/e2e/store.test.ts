@@ -200,8 +200,8 @@ describe('the origin response with a KeyValueStore', () => {
   });
 
   it.each([
-    ['made six minutes ago', -360, 'EDFDVBD6EXAMPLE'],
-    ['made six minutes ahead', 360, 'EDFDVBD6EXAMPLE'],
+    ['made sixteen minutes ago', -960, 'EDFDVBD6EXAMPLE'],
+    ['made sixteen minutes ahead', 960, 'EDFDVBD6EXAMPLE'],
     ['made for another distribution', 0, 'E2OTHERDISTRIB'],
   ])('refuses a vouch with the right key %s', async (_, offset, distributionId) => {
     // Prepare: a vouch signed with the build's own key, as only the function could make one.
