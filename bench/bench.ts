@@ -256,13 +256,16 @@ function njsRatio(code: string, scenario: string): Ratio {
   const script = join(work, `njs-${scenario}.js`);
   writeFileSync(
     script,
+    // In a function of its own: a top-level name here could overwrite one of the function's minified ones.
     `${code}
+(function () {
 function identity(event) { return event.request; }
 function copies() { var list = []; for (var i = 0; i < ${NJS_EVENTS}; i++) list.push(JSON.parse(${JSON.stringify(event)})); return list; }
 function time(run) { var list = copies(); var start = Date.now(); for (var i = 0; i < list.length; i++) run(list[i]); return Date.now() - start; }
 var candidate = 0, baseline = 0;
 for (var round = 0; round < 4; round++) { if (round % 2) { baseline += time(identity); candidate += time(handler); } else { candidate += time(handler); baseline += time(identity); } }
 console.log(candidate + ' ' + baseline);
+})();
 `,
   );
   const ratios: number[] = [];

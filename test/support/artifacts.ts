@@ -99,28 +99,31 @@ export default {
 `,
     );
   }
+  // The harness declares no top-level name: the function's own are minified to one or two
+  // letters, and a harness `var i` would overwrite the function's `i`.
   const run = module
     ? `${code.replace(/from"cloudfront";/, 'from"cloudfront.js";')}
-import kvsStandIn from 'cloudfront.js';
-import fs from 'fs';
-var events = ${JSON.stringify(events)};
-async function main() {
+import __cloudfrontCorsStandIn from 'cloudfront.js';
+import __cloudfrontCorsFs from 'fs';
+(async function () {
+  var events = ${JSON.stringify(events)};
   var results = [];
   for (var i = 0; i < events.length; i++) {
-    kvsStandIn.reads.length = 0;
-    try { var result = await handler(events[i]); result.reads = kvsStandIn.reads.slice(); results.push(result); } catch (e) { results.push({ thrown: String(e) }); }
+    __cloudfrontCorsStandIn.reads.length = 0;
+    try { var result = await handler(events[i]); result.reads = __cloudfrontCorsStandIn.reads.slice(); results.push(result); } catch (e) { results.push({ thrown: String(e) }); }
   }
-  fs.writeFileSync(${JSON.stringify(output)}, JSON.stringify(results));
-}
-main();
+  __cloudfrontCorsFs.writeFileSync(${JSON.stringify(output)}, JSON.stringify(results));
+})();
 `
     : `${code}
-var events = ${JSON.stringify(events)};
-var results = [];
-for (var i = 0; i < events.length; i++) {
-  try { results.push(handler(events[i])); } catch (e) { results.push({ thrown: String(e) }); }
-}
-require('fs').writeFileSync(${JSON.stringify(output)}, JSON.stringify(results));
+(function () {
+  var events = ${JSON.stringify(events)};
+  var results = [];
+  for (var i = 0; i < events.length; i++) {
+    try { results.push(handler(events[i])); } catch (e) { results.push({ thrown: String(e) }); }
+  }
+  require('fs').writeFileSync(${JSON.stringify(output)}, JSON.stringify(results));
+})();
 `;
   writeFileSync(script, run);
   try {
