@@ -414,6 +414,7 @@ function fieldsTheFunctionSkips(policy: CompiledPolicy): Set<string> {
   if (!shape.usesHeaderPrefixes) skipped.add('headerPrefixes');
   if (!shape.usesMaxAge) skipped.add('maxAge');
   if (!shape.usesCredentials) skipped.add('allowCredentials');
+  if (!shape.usesLegacyParameters) skipped.add('legacyParameters');
   // Under `"preflight": "origin"` the function answers no preflight, so reads none of its fields.
   if (!shape.usesEdgePreflight) {
     for (const field of ['preflightAtEdge', 'methods', 'headerNames', 'headerPrefixes', 'allowMethods', 'maxAge', 'allowCredentials']) skipped.add(field);

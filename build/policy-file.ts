@@ -22,6 +22,7 @@ export interface CorsPolicyFile {
   maxAge?: number;
   preflight?: 'edge' | 'origin';
   originStore?: 'keyvaluestore';
+  legacyQueryParameters?: string[];
 }
 
 /** A policy the build refuses, with every problem found (not only the first). */
@@ -45,6 +46,7 @@ const KNOWN_KEYS = [
   'maxAge',
   'preflight',
   'originStore',
+  'legacyQueryParameters',
 ] as const;
 
 /** `Access-Control-Max-Age` upper bound: a day, the longest any browser honours (Firefox). */
@@ -135,6 +137,7 @@ export function validatePolicy(raw: unknown, source = 'policy', notes: string[] 
   }
   const maxAge = checkMaxAge(file.maxAge, problems);
   const preflight = checkPreflight(file.preflight, problems);
+  const legacyQueryParameters = checkLegacyParameters(file.legacyQueryParameters, problems);
 
   if (problems.length > 0) throw new PolicyError(source, problems);
   return {
@@ -146,7 +149,29 @@ export function validatePolicy(raw: unknown, source = 'policy', notes: string[] 
     maxAge,
     preflight,
     ...(originStore === undefined ? {} : { originStore }),
+    ...(legacyQueryParameters.length === 0 ? {} : { legacyQueryParameters: unique(legacyQueryParameters) }),
   };
+}
+
+/**
+ * `legacyQueryParameters`: names of query parameters the viewer request drops (SPEC §11), as they
+ * read once percent-decoded (`origin` also drops `ori%67in`). Compared exactly: query names are
+ * case-sensitive.
+ */
+function checkLegacyParameters(value: unknown, problems: string[]): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+    problems.push('legacyQueryParameters must be an array of query parameter names, e.g. ["origin"]');
+    return [];
+  }
+  return (value as string[]).flatMap((name, index) => {
+    const where = `legacyQueryParameters[${index}] ${JSON.stringify(name)}`;
+    if (name === '') problems.push(`${where}: empty; name the parameter the old URLs carry, e.g. "origin"`);
+    else if (/[&=#?\s]/.test(name)) problems.push(`${where}: a parameter name holds no "&", "=", "#", "?" or whitespace; write the name alone, e.g. "origin" for ?origin=5`);
+    else if (name === RESERVED_NAME) problems.push(`${where}: cannot be a key of the lookup table inlined into the functions; remove it`);
+    else return [name];
+    return [];
+  });
 }
 
 /** `originStore`: absent, or `"keyvaluestore"` (SPEC §10). */

@@ -6,6 +6,7 @@
  */
 import type { CloudFrontFunctionsEvent } from 'aws-lambda';
 import { STATUS_TEXT, type ViewerAnswer } from '../core/cors.ts';
+import { isLegacyParameter } from '../core/query.ts';
 
 type Headers = CloudFrontFunctionsEvent['request']['headers'];
 export type Request = CloudFrontFunctionsEvent['request'];
@@ -35,4 +36,15 @@ export function headerValues(headers: Headers, name: string): string[] {
     for (let i = 0; i < entries.length; i++) if (entries[i] && typeof entries[i]!.value === 'string') values.push(entries[i]!.value);
   }
   return values;
+}
+
+/**
+ * Drops the query parameters `legacyQueryParameters` lists (see `core/query.ts`). CloudFront
+ * Functions hands the query string over as an object keyed by decoded name, so each key is
+ * compared as it is; the other parameters are left as CloudFront gave them.
+ */
+export function dropLegacyParameters(request: Request): void {
+  const query = request.querystring;
+  if (query === null || typeof query !== 'object') return;
+  for (const name in query) if (isLegacyParameter(CORS_POLICY, name)) delete query[name];
 }

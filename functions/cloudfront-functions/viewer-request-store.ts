@@ -18,7 +18,7 @@ import type { CloudFrontFunctionsEvent } from 'aws-lambda';
 import { judgeOrigin, viewerRequest, type ViewerAnswer } from '../core/cors.ts';
 import type { Origin } from '../core/origin.ts';
 import { VOUCH_HEADER, storeKeys, vouchMessage } from '../core/store.ts';
-import { headerValues, written, type Request, type Response } from './event.ts';
+import { dropLegacyParameters, headerValues, written, type Request, type Response } from './event.ts';
 
 const kvs = cf.kvs();
 
@@ -27,6 +27,7 @@ export async function handler(event: Pick<CloudFrontFunctionsEvent, 'request'> &
   const request = event && event.request;
   try {
     if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event: event }));
+    if (CORS_CODE.usesLegacyParameters) dropLegacyParameters(request);
     const headers = request.headers;
     // Only this function vouches: whatever a viewer sent under that name is gone before anything else.
     delete headers[VOUCH_HEADER];

@@ -9,13 +9,14 @@
  */
 import type { CloudFrontFunctionsEvent } from 'aws-lambda';
 import { viewerRequest } from '../core/cors.ts';
-import { headerValues, written, type Request, type Response } from './event.ts';
+import { dropLegacyParameters, headerValues, written, type Request, type Response } from './event.ts';
 
 /** The entry point; the build makes it the top-level `function handler(event)`. */
 export function handler(event: Pick<CloudFrontFunctionsEvent, 'request'>): Request | Response {
   const request = event && event.request;
   try {
     if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event: event }));
+    if (CORS_CODE.usesLegacyParameters) dropLegacyParameters(request);
     const headers = request.headers;
     return written(request, viewerRequest(CORS_POLICY, request.method, (name) => headerValues(headers, name)));
   } catch (error) {

@@ -28,6 +28,8 @@ export interface CorsPolicy {
   preflight: PreflightMode;
   /** More origins live in a CloudFront KeyValueStore, read by the CloudFront Function (SPEC §10). */
   originStore?: 'keyvaluestore';
+  /** Query parameters the viewer request drops, by their percent-decoded name (SPEC §11). */
+  legacyQueryParameters?: string[];
 }
 
 /** Defaults for every optional key of the policy file (SPEC §1). */
@@ -52,7 +54,7 @@ export const DEFAULT_POLICY: Omit<CorsPolicy, 'allowOrigins'> = {
  * use; none of them may be a name CloudFront's event objects use (`headers`, `method`, `origin`, …).
  */
 export const INTERNAL_PROPERTIES =
-  /^(anyOrigin|origins|methods|headerNames|headerPrefixes|allowMethods|exposeHeaders|allowCredentials|maxAge|preflightAtEdge|serialized|schemeAndPort|hostName|allowed|answerStatus|answerHeaders|originStore)$/;
+  /^(anyOrigin|origins|methods|headerNames|headerPrefixes|allowMethods|exposeHeaders|allowCredentials|maxAge|preflightAtEdge|serialized|schemeAndPort|hostName|allowed|answerStatus|answerHeaders|originStore|legacyParameters)$/;
 
 /** A set of strings as a plain object, because CloudFront Functions has no `Set`. */
 export type Lookup = Record<string, 1>;
@@ -106,6 +108,8 @@ export interface CompiledPolicy {
   preflightAtEdge: boolean;
   /** More origins live in a CloudFront KeyValueStore (SPEC §10; see `store.ts`). */
   originStore: boolean;
+  /** Query parameter names the viewer request drops (see `query.ts`). */
+  legacyParameters: Lookup;
 }
 
 /**
@@ -135,6 +139,7 @@ export function compilePolicy(policy: CorsPolicy): CompiledPolicy {
     maxAge: policy.maxAge === undefined ? '' : String(policy.maxAge),
     preflightAtEdge: policy.preflight === 'edge',
     originStore: policy.originStore === 'keyvaluestore',
+    legacyParameters: lookup(policy.legacyQueryParameters ?? []),
   };
 }
 
@@ -162,6 +167,8 @@ export interface CodeShape {
   usesCredentials: boolean;
   /** `originStore`: the CloudFront Function reads a KeyValueStore and vouches for what it finds there. */
   usesStore: boolean;
+  /** `legacyQueryParameters`: the viewer request drops those query parameters. */
+  usesLegacyParameters: boolean;
 }
 
 /** Every part of the engine: what the sources run with. */
@@ -175,6 +182,7 @@ export const WHOLE_ENGINE: CodeShape = {
   usesMaxAge: true,
   usesCredentials: true,
   usesStore: true,
+  usesLegacyParameters: true,
 };
 
 /**
@@ -202,6 +210,7 @@ export function codeShape(policy: CompiledPolicy, lists?: boolean): CodeShape {
     usesMaxAge: policy.maxAge !== '',
     usesCredentials: policy.allowCredentials,
     usesStore: policy.originStore,
+    usesLegacyParameters: Object.keys(policy.legacyParameters).length > 0,
   };
 }
 

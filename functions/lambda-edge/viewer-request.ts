@@ -6,6 +6,7 @@
 import type { CloudFrontRequestEvent, CloudFrontRequestResult, Context } from 'aws-lambda';
 import { STATUS_TEXT, preflightHeaders, viewerRequest, type HeaderReader } from '../core/cors.ts';
 import type { CompiledPolicy } from '../core/policy.ts';
+import { withoutLegacyParameters } from '../core/query.ts';
 import { headerValues, setHeader, setHeaders } from './headers.ts';
 import { BoundedMemo, judgeOnce } from './memo.ts';
 
@@ -34,6 +35,9 @@ export async function handler(event: CloudFrontRequestEvent, _context?: Context)
   if (request === undefined) return request; // nothing readable to return as received
   try {
     if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event }));
+    if (CORS_CODE.usesLegacyParameters && typeof request.querystring === 'string') {
+      request.querystring = withoutLegacyParameters(CORS_POLICY, request.querystring);
+    }
     const headers = request.headers;
     const answer = viewerRequest(CORS_POLICY, request.method, (name) => headerValues(headers, name), judgeOnce, preflightAnswer);
     if (typeof answer === 'string') setHeader(headers, 'Origin', answer);

@@ -161,12 +161,14 @@ function checkSecurity(headers: Record<string, string | undefined>, origins: str
 /**
  * Policies of every shape the build compiles code for (see `CodeShape`): wildcards or none, grouped
  * exact origins, header prefixes or exact names only, public mode, preflights at the edge or the
- * origin, credentials and max age or neither.
+ * origin, credentials and max age or neither, legacy query parameters or none. (A store's
+ * function is async; test/e2e/store.test.ts holds it to these answers.)
  */
 describe.each([
   ['example policy', testPolicy('example'), false, EXAMPLE_ALLOWLIST],
   ['public mode', { allowOrigins: ['*'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'] }, true, EXAMPLE_ALLOWLIST],
-  ['policy of internal names', { ...testPolicy('example'), allowMethods: ['GET', 'PUT', ...INTERNAL_NAMES], allowHeaders: ['content-type', 'x-amz-*', ...INTERNAL_NAMES] }, false, EXAMPLE_ALLOWLIST],
+  ['policy of internal names, dropping legacy query parameters',
+    { ...testPolicy('example'), allowMethods: ['GET', 'PUT', ...INTERNAL_NAMES], allowHeaders: ['content-type', 'x-amz-*', ...INTERNAL_NAMES], legacyQueryParameters: ['origin', ...INTERNAL_NAMES] }, false, EXAMPLE_ALLOWLIST],
   ['exact origins only, grouped, exact header names, no credentials or max age',
     { allowOrigins: ['https://app.example.com', 'http://localhost:3000', ...GROUPED], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'] }, false,
     { exact: ['https://app.example.com', 'http://localhost:3000', ...GROUPED], preview: false }],

@@ -72,6 +72,13 @@ describe('validatePolicy accepts', () => {
   });
 });
 
+describe('validatePolicy with legacy query parameters', () => {
+  it('keeps each name once, and leaves the key out when there is none', () => {
+    expect(validatePolicy({ ...origins('https://a.example.com'), legacyQueryParameters: ['origin', 'site', 'origin'] }).legacyQueryParameters).toEqual(['origin', 'site']);
+    expect(validatePolicy({ ...origins('https://a.example.com'), legacyQueryParameters: [] })).not.toHaveProperty('legacyQueryParameters');
+  });
+});
+
 describe('validatePolicy with a KeyValueStore', () => {
   it('keeps "originStore" and lets the store hold every origin', () => {
     expect(validatePolicy({ allowOrigins: [], originStore: 'keyvaluestore' })).toEqual({ ...DEFAULT_POLICY, allowOrigins: [], originStore: 'keyvaluestore' });
@@ -223,6 +230,16 @@ describe('validatePolicy refuses, naming the entry and what to write instead', (
       expect.stringMatching(/exposeHeaders must be an array of strings/),
     ]);
     expect(problems(['https://a.example.com'])).toEqual([expect.stringMatching(/must be one JSON object/)]);
+  });
+
+  it('legacyQueryParameters that are not parameter names', () => {
+    expect(problems({ ...origins('https://a.example.com'), legacyQueryParameters: 'origin' })).toEqual([expect.stringMatching(/^legacyQueryParameters must be an array of query parameter names/)]);
+    expect(problems({ ...origins('https://a.example.com'), legacyQueryParameters: ['', 'origin=5', '__proto__', 'a b'] })).toEqual([
+      expect.stringMatching(/^legacyQueryParameters\[0\] "": empty/),
+      expect.stringMatching(/^legacyQueryParameters\[1\] "origin=5": a parameter name holds no "&", "="/),
+      expect.stringMatching(/^legacyQueryParameters\[2\] "__proto__": cannot be a key/),
+      expect.stringMatching(/^legacyQueryParameters\[3\] "a b": /),
+    ]);
   });
 
   it('an originStore other than "keyvaluestore", and a store beside "*"', () => {
