@@ -415,6 +415,7 @@ function fieldsTheFunctionSkips(policy: CompiledPolicy): Set<string> {
   if (!shape.usesMaxAge) skipped.add('maxAge');
   if (!shape.usesCredentials) skipped.add('allowCredentials');
   if (!shape.usesLegacyParameters) skipped.add('legacyParameters');
+  if (!shape.usesReportOnly) skipped.add('reportOnly');
   // Under `"preflight": "origin"` the function answers no preflight, so reads none of its fields.
   if (!shape.usesEdgePreflight) {
     for (const field of ['preflightAtEdge', 'methods', 'headerNames', 'headerPrefixes', 'allowMethods', 'maxAge', 'allowCredentials']) skipped.add(field);

@@ -23,6 +23,7 @@ export interface CorsPolicyFile {
   preflight?: 'edge' | 'origin';
   originStore?: 'keyvaluestore';
   legacyQueryParameters?: string[];
+  mode?: 'enforce' | 'report-only';
 }
 
 /** A policy the build refuses, with every problem found (not only the first). */
@@ -47,6 +48,7 @@ const KNOWN_KEYS = [
   'preflight',
   'originStore',
   'legacyQueryParameters',
+  'mode',
 ] as const;
 
 /** `Access-Control-Max-Age` upper bound: a day, the longest any browser honours (Firefox). */
@@ -138,6 +140,9 @@ export function validatePolicy(raw: unknown, source = 'policy', notes: string[] 
   const maxAge = checkMaxAge(file.maxAge, problems);
   const preflight = checkPreflight(file.preflight, problems);
   const legacyQueryParameters = checkLegacyParameters(file.legacyQueryParameters, problems);
+  if (file.mode !== undefined && file.mode !== 'enforce' && file.mode !== 'report-only') {
+    problems.push(`mode ${JSON.stringify(file.mode)}: must be "enforce" (the default: refused requests get Origin: null and no CORS headers) or "report-only" (refused requests pass as today, and are logged)`);
+  }
 
   if (problems.length > 0) throw new PolicyError(source, problems);
   return {
@@ -150,6 +155,7 @@ export function validatePolicy(raw: unknown, source = 'policy', notes: string[] 
     preflight,
     ...(originStore === undefined ? {} : { originStore }),
     ...(legacyQueryParameters.length === 0 ? {} : { legacyQueryParameters: unique(legacyQueryParameters) }),
+    ...(file.mode === 'report-only' ? { mode: 'report-only' as const } : {}),
   };
 }
 
@@ -167,7 +173,9 @@ function checkLegacyParameters(value: unknown, problems: string[]): string[] {
   return (value as string[]).flatMap((name, index) => {
     const where = `legacyQueryParameters[${index}] ${JSON.stringify(name)}`;
     if (name === '') problems.push(`${where}: empty; name the parameter the old URLs carry, e.g. "origin"`);
-    else if (/[&=#?\s]/.test(name)) problems.push(`${where}: a parameter name holds no "&", "=", "#", "?" or whitespace; write the name alone, e.g. "origin" for ?origin=5`);
+    else if (/[&=#?%+\s]/.test(name)) {
+      problems.push(`${where}: write the name as it reads decoded, without "&", "=", "#", "?", "%", "+" or whitespace, e.g. "origin" for ?origin=5 (ori%67in=5 is dropped too)`);
+    }
     else if (name === RESERVED_NAME) problems.push(`${where}: cannot be a key of the lookup table inlined into the functions; remove it`);
     else return [name];
     return [];

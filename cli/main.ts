@@ -19,6 +19,7 @@ import { devCommand } from './dev.ts';
 import { initCommand } from './init.ts';
 import { originsCommand } from './origins.ts';
 import { replayCommand } from './replay.ts';
+import { reportCommand } from './report.ts';
 import { validateCommand } from './validate.ts';
 
 /** Every verb, in the order `--help` lists them: a user's path from nothing to a deployed policy. */
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
   originsCommand,
   devCommand,
   replayCommand,
+  reportCommand,
 ];
 
 /** What `npx cloudfront-cors --help` prints. */

@@ -218,27 +218,20 @@ function functionViewerEvent(request: CloudFrontRequest, domain: string, request
   };
 }
 
-/** A CloudFront Function's answer in Lambda@Edge's shape, so the rest of the edge speaks one shape. */
 /** Runs the CloudFront Function on a request, as CloudFront would, and reads back what it returned. */
 async function runFunction(handlers: EdgeHandlers, request: CloudFrontRequest, domain: string, requestId: string): Promise<CloudFrontRequest | CloudFrontResultResponse> {
   const event = functionViewerEvent(request, domain, requestId);
-  const given = JSON.stringify(event.request.querystring);
-  return fromFunctionResult(await handlers.viewerRequestFunctionAsync(event), request, given);
-}
-
-/** A CloudFront Functions query string object as a raw query string, each value percent-encoded. */
-function serializedQuery(query: FunctionRequestEvent['request']['querystring']): string {
-  return Object.entries(query ?? {})
-    .flatMap(([name, entry]) => (entry.multiValue && entry.multiValue.length > 0 ? entry.multiValue : [entry]).map((value) => `${encodeURIComponent(name)}=${encodeURIComponent(value.value)}`))
-    .join('&');
+  // What cloudfront-js-2.0 adds to the request: the query string as the viewer sent it.
+  Object.defineProperty(event.request, 'rawQueryString', { value: () => request.querystring, enumerable: false });
+  return fromFunctionResult(await handlers.viewerRequestFunctionAsync(event), request);
 }
 
 /**
- * What a CloudFront Function returned, as the request CloudFront goes on with (or its response).
- * A function that changed the query string (`legacyQueryParameters`) changes what is cached and
- * sent on; one that left it as `givenQuery` (its JSON) leaves the raw string as the viewer wrote it.
+ * A CloudFront Function's answer in Lambda@Edge's shape, so the rest of the edge speaks one shape.
+ * A function that wrote the query string as a string (`legacyQueryParameters`) changes what is
+ * cached and sent on; otherwise the raw string stays as the viewer wrote it.
  */
-function fromFunctionResult(result: FunctionResult, original: CloudFrontRequest, givenQuery: string): CloudFrontRequest | CloudFrontResultResponse {
+function fromFunctionResult(result: FunctionResult, original: CloudFrontRequest): CloudFrontRequest | CloudFrontResultResponse {
   if ('statusCode' in result) {
     return {
       status: String(result.statusCode),
@@ -252,8 +245,8 @@ function fromFunctionResult(result: FunctionResult, original: CloudFrontRequest,
     headers[name] = list.map((h) => ({ key: original.headers[name]?.[0]?.key ?? name, value: h.value }));
   }
   if (original.headers['cookie']) headers['cookie'] = original.headers['cookie'];
-  const querystring = JSON.stringify(result.querystring) === givenQuery ? original.querystring : serializedQuery(result.querystring);
-  return { ...original, uri: result.uri, querystring, headers };
+  const written: unknown = result.querystring;
+  return { ...original, uri: result.uri, querystring: typeof written === 'string' ? written : original.querystring, headers };
 }
 
 function fromResult(result: CloudFrontResultResponse | CloudFrontResponse): Stored {

@@ -146,7 +146,29 @@ function functionInContext(functionCode: string, options: LoadOptions): (event: 
     },
     crypto: { createHmac: (algorithm: string, key: string) => createHmac(algorithm, key) },
   };
-  return vm.runInNewContext(`${script}\n;handler`, { console, __modules: modules }) as (event: unknown) => unknown;
+  const handler = vm.runInNewContext(`${script}\n;handler`, { console, __modules: modules }) as (event: unknown) => unknown;
+  return (event) => handler(withRawQueryString(event));
+}
+
+/**
+ * The event with the `request.rawQueryString()` method cloudfront-js-2.0 adds, when it has none: a
+ * recorded or built event is JSON, which holds no method. Without the raw string the viewer sent,
+ * it writes the query string object back as a viewer would (names and values percent-encoded, in
+ * order). Not enumerable, so the request a function returns reads as CloudFront reads it.
+ */
+export function withRawQueryString(event: unknown): unknown {
+  const request = (event as { request?: unknown } | null)?.request as ({ querystring?: unknown; rawQueryString?: unknown } & object) | undefined;
+  if (request === null || typeof request !== 'object' || typeof request.rawQueryString === 'function') return event;
+  Object.defineProperty(request, 'rawQueryString', { value: () => queryText(request.querystring), enumerable: false, configurable: true });
+  return event;
+}
+
+/** A CloudFront Functions query string object as the raw string a viewer could have sent. */
+function queryText(query: unknown): string | undefined {
+  if (query === null || typeof query !== 'object') return undefined;
+  return Object.entries(query as Record<string, { value?: unknown; multiValue?: Array<{ value?: unknown }> }>)
+    .flatMap(([name, entry]) => (entry?.multiValue && entry.multiValue.length > 0 ? entry.multiValue : [entry]).map((value) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value?.value ?? ''))}`))
+    .join('&');
 }
 
 /**

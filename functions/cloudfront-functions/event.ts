@@ -5,11 +5,12 @@
  * Shared by the function's two entries, with and without a KeyValueStore.
  */
 import type { CloudFrontFunctionsEvent } from 'aws-lambda';
-import { STATUS_TEXT, type ViewerAnswer } from '../core/cors.ts';
-import { isLegacyParameter } from '../core/query.ts';
+import { STATUS_TEXT, refusalLine, refusalReason, type HeaderReader, type OriginJudge, type ViewerAnswer } from '../core/cors.ts';
+import { withoutLegacyParameters } from '../core/query.ts';
 
 type Headers = CloudFrontFunctionsEvent['request']['headers'];
-export type Request = CloudFrontFunctionsEvent['request'];
+/** The request, with the method cloudfront-js-2.0 adds (absent from recorded events). */
+export type Request = CloudFrontFunctionsEvent['request'] & { rawQueryString?: () => string | undefined };
 export type Response = Omit<CloudFrontFunctionsEvent['response'], 'cookies'>;
 
 /** Writes the core's answer in CloudFront Functions' shapes: the request, `Origin` rewritten, or a response. */
@@ -39,12 +40,25 @@ export function headerValues(headers: Headers, name: string): string[] {
 }
 
 /**
- * Drops the query parameters `legacyQueryParameters` lists (see `core/query.ts`). CloudFront
- * Functions hands the query string over as an object keyed by decoded name, so each key is
- * compared as it is; the other parameters are left as CloudFront gave them.
+ * Drops the query parameters `legacyQueryParameters` lists, as the Lambda@Edge function does, from
+ * the raw query string (cloudfront-js-2.0's `request.rawQueryString()`), so both flavours decode
+ * names alike and keep the rest byte for byte, in order. When a parameter goes, the rest is
+ * written back as a string, which CloudFront takes in place of the query string object.
  */
 export function dropLegacyParameters(request: Request): void {
-  const query = request.querystring;
-  if (query === null || typeof query !== 'object') return;
-  for (const name in query) if (isLegacyParameter(CORS_POLICY, name)) delete query[name];
+  const raw = typeof request.rawQueryString === 'function' ? request.rawQueryString() : undefined;
+  if (typeof raw !== 'string') return;
+  const kept = withoutLegacyParameters(CORS_POLICY, raw);
+  if (kept !== raw) (request as { querystring: unknown }).querystring = kept;
+}
+
+/**
+ * Under `"mode": "report-only"`: whether the policy refuses the request, in which case it is
+ * logged as one line for `npx cloudfront-cors report` and passes as it would without the policy.
+ */
+export function isReported(request: Request, header: HeaderReader, judge?: OriginJudge): boolean {
+  const reason = refusalReason(CORS_POLICY, request.method, header, judge);
+  if (reason === null) return false;
+  console.log(refusalLine(header('origin'), reason));
+  return true;
 }

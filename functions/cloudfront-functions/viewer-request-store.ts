@@ -18,7 +18,7 @@ import type { CloudFrontFunctionsEvent } from 'aws-lambda';
 import { judgeOrigin, viewerRequest, type ViewerAnswer } from '../core/cors.ts';
 import type { Origin } from '../core/origin.ts';
 import { VOUCH_HEADER, storeKeys, vouchMessage } from '../core/store.ts';
-import { dropLegacyParameters, headerValues, written, type Request, type Response } from './event.ts';
+import { dropLegacyParameters, headerValues, isReported, written, type Request, type Response } from './event.ts';
 
 const kvs = cf.kvs();
 
@@ -46,6 +46,8 @@ export async function handler(event: Pick<CloudFrontFunctionsEvent, 'request'> &
         headers[VOUCH_HEADER] = { value: vouchFor(event.context ? event.context.distributionId : '', origin.serialized) };
       }
     }
+    // Report-only: judged after the store, so an origin found there is not reported.
+    if (CORS_CODE.usesReportOnly && CORS_POLICY.reportOnly && isReported(request, header, () => origin)) return request;
     return written(request, answer);
   } catch (error) {
     // SPEC §6: a thrown error is a 5xx for every viewer; the request as received is better.

@@ -9,7 +9,7 @@
  */
 import type { CloudFrontFunctionsEvent } from 'aws-lambda';
 import { viewerRequest } from '../core/cors.ts';
-import { dropLegacyParameters, headerValues, written, type Request, type Response } from './event.ts';
+import { dropLegacyParameters, headerValues, isReported, written, type Request, type Response } from './event.ts';
 
 /** The entry point; the build makes it the top-level `function handler(event)`. */
 export function handler(event: Pick<CloudFrontFunctionsEvent, 'request'>): Request | Response {
@@ -18,6 +18,7 @@ export function handler(event: Pick<CloudFrontFunctionsEvent, 'request'>): Reque
     if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event: event }));
     if (CORS_CODE.usesLegacyParameters) dropLegacyParameters(request);
     const headers = request.headers;
+    if (CORS_CODE.usesReportOnly && CORS_POLICY.reportOnly && isReported(request, (name) => headerValues(headers, name))) return request;
     return written(request, viewerRequest(CORS_POLICY, request.method, (name) => headerValues(headers, name)));
   } catch (error) {
     // SPEC §6: a thrown error is a 5xx for every viewer; the request as received is better.

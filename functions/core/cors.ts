@@ -118,6 +118,34 @@ export function viewerRequest(
   return forward === value && values.length === 1 ? undefined : forward; // what browsers send: nothing to write
 }
 
+/** Why the policy refuses a request (SPEC §11, `"mode": "report-only"`). */
+export type RefusalReason = 'not allowed' | 'malformed' | 'method' | 'header';
+
+/**
+ * Why the policy refuses a viewer request, or `null` when it does not: no `Origin`, the site's own,
+ * or an allowed origin asking for an allowed method and headers. `"null"` and a value that is not
+ * an origin, or two `Origin` headers, are `malformed` except the literal `null`, which is `not allowed`.
+ * The same judgement as {@link viewerRequest}, with the reason kept, for report-only logging.
+ */
+export function refusalReason(policy: CompiledPolicy, method: unknown, header: HeaderReader, judge?: OriginJudge): RefusalReason | null {
+  const values = header('origin');
+  if (values.length === 0) return null;
+  const origin = values.length === 1 ? (judge || judgeOrigin)(policy, values[0] as string) : null;
+  if (origin === null) return values.length === 1 && values[0] === 'null' ? 'not allowed' : 'malformed';
+  if (isSameOrigin(origin, header('host'))) return null;
+  if (!origin.allowed) return 'not allowed';
+  const methods = method === 'OPTIONS' ? header('access-control-request-method') : NO_VALUES;
+  if (methods.length === 0) return null;
+  const requested = methods.length === 1 ? listItem(methods[0] as string) : null;
+  if (requested === null || policy.methods[requested] !== 1) return 'method';
+  return preflightHeaders(policy, origin.serialized, methods, header) === null ? 'header' : null;
+}
+
+/** The line a report-only handler logs for a request the policy refuses: what `npx cloudfront-cors report` reads. */
+export function refusalLine(origins: string[], reason: RefusalReason): string {
+  return JSON.stringify({ 'cloudfront-cors': 'refused', origin: origins.join(', '), reason: reason });
+}
+
 /**
  * Decides how the origin-response handler rewrites a response (SPEC §5). The request is the one
  * the origin saw, so its `Origin` is already canonical or `null` when the viewer-request handler

@@ -30,6 +30,8 @@ export interface CorsPolicy {
   originStore?: 'keyvaluestore';
   /** Query parameters the viewer request drops, by their percent-decoded name (SPEC §11). */
   legacyQueryParameters?: string[];
+  /** `"report-only"`: refused requests pass as they would without the policy, and are logged (SPEC §11). */
+  mode?: 'enforce' | 'report-only';
 }
 
 /** Defaults for every optional key of the policy file (SPEC §1). */
@@ -54,7 +56,7 @@ export const DEFAULT_POLICY: Omit<CorsPolicy, 'allowOrigins'> = {
  * use; none of them may be a name CloudFront's event objects use (`headers`, `method`, `origin`, …).
  */
 export const INTERNAL_PROPERTIES =
-  /^(anyOrigin|origins|methods|headerNames|headerPrefixes|allowMethods|exposeHeaders|allowCredentials|maxAge|preflightAtEdge|serialized|schemeAndPort|hostName|allowed|answerStatus|answerHeaders|originStore|legacyParameters)$/;
+  /^(anyOrigin|origins|methods|headerNames|headerPrefixes|allowMethods|exposeHeaders|allowCredentials|maxAge|preflightAtEdge|serialized|schemeAndPort|hostName|allowed|answerStatus|answerHeaders|originStore|legacyParameters|reportOnly)$/;
 
 /** A set of strings as a plain object, because CloudFront Functions has no `Set`. */
 export type Lookup = Record<string, 1>;
@@ -110,6 +112,8 @@ export interface CompiledPolicy {
   originStore: boolean;
   /** Query parameter names the viewer request drops (see `query.ts`). */
   legacyParameters: Lookup;
+  /** Refused requests pass unchanged and are logged (`refusalReason`). */
+  reportOnly: boolean;
 }
 
 /**
@@ -140,6 +144,7 @@ export function compilePolicy(policy: CorsPolicy): CompiledPolicy {
     preflightAtEdge: policy.preflight === 'edge',
     originStore: policy.originStore === 'keyvaluestore',
     legacyParameters: lookup(policy.legacyQueryParameters ?? []),
+    reportOnly: policy.mode === 'report-only',
   };
 }
 
@@ -169,6 +174,8 @@ export interface CodeShape {
   usesStore: boolean;
   /** `legacyQueryParameters`: the viewer request drops those query parameters. */
   usesLegacyParameters: boolean;
+  /** `"mode": "report-only"`: refused requests pass unchanged and are logged. */
+  usesReportOnly: boolean;
 }
 
 /** Every part of the engine: what the sources run with. */
@@ -183,6 +190,7 @@ export const WHOLE_ENGINE: CodeShape = {
   usesCredentials: true,
   usesStore: true,
   usesLegacyParameters: true,
+  usesReportOnly: true,
 };
 
 /**
@@ -211,6 +219,7 @@ export function codeShape(policy: CompiledPolicy, lists?: boolean): CodeShape {
     usesCredentials: policy.allowCredentials,
     usesStore: policy.originStore,
     usesLegacyParameters: Object.keys(policy.legacyParameters).length > 0,
+    usesReportOnly: policy.reportOnly,
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult, Context } from 'aws-lambda';
-import { PREFLIGHT_VARY, STATUS_TEXT, isCorsResponseHeader, mergeVary, originResponse, type OriginJudge } from '../core/cors.ts';
+import { PREFLIGHT_VARY, STATUS_TEXT, isCorsResponseHeader, mergeVary, originResponse, preflightHeaders, type HeaderReader, type OriginJudge } from '../core/cors.ts';
 import { VOUCH_HEADER, VOUCH_LIFETIME_SECONDS, vouchMessage } from '../core/store.ts';
 import { asciiLowerCase } from '../core/text.ts';
 import { headerValues, setHeader, setHeaders } from './headers.ts';
@@ -23,10 +23,12 @@ export async function handler(event: CloudFrontResponseEvent, _context?: Context
   const response = cf.response;
   try {
     if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'origin-response', event }));
-    const vary = headerValues(response.headers, 'vary');
-    const headers = removeCorsHeaders(response);
     const requestHeaders = cf.request.headers;
     const judge = CORS_CODE.usesStore ? vouchedJudge(requestHeaders, cf.config ? cf.config.distributionId : '') : judgeOnce;
+    // Report-only: what the policy refuses keeps the origin's own answer, CORS headers and all.
+    if (CORS_CODE.usesReportOnly && CORS_POLICY.reportOnly && isRefused(cf.request.method, (name) => headerValues(requestHeaders, name), judge)) return response;
+    const vary = headerValues(response.headers, 'vary');
+    const headers = removeCorsHeaders(response);
     const action = originResponse(CORS_POLICY, cf.request.method, (name) => headerValues(requestHeaders, name), Number(response.status), vary, judge, merge);
     if (action.vary !== null) setHeader(headers, 'Vary', action.vary);
     setHeaders(headers, action.headers);
@@ -49,6 +51,21 @@ export async function handler(event: CloudFrontResponseEvent, _context?: Context
     }
     return response;
   }
+}
+
+/**
+ * Under report-only, whether the policy refuses the request the origin answered: an `Origin` it
+ * does not allow (or not an origin), or, under `"preflight": "origin"`, a preflight it refuses.
+ * (The site's own origin reaches the origin as itself and is not allowed by name: it keeps the
+ * origin's answer too, as it would without the policy.)
+ */
+function isRefused(method: unknown, header: HeaderReader, judge: OriginJudge): boolean {
+  const values = header('origin');
+  if (values.length === 0) return false;
+  const origin = values.length === 1 ? judge(CORS_POLICY, values[0] as string) : null;
+  if (origin === null || !origin.allowed) return true;
+  const methods = method === 'OPTIONS' && !CORS_POLICY.preflightAtEdge ? header('access-control-request-method') : [];
+  return methods.length > 0 && preflightHeaders(CORS_POLICY, origin.serialized, methods, header) === null;
 }
 
 /**

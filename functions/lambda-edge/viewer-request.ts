@@ -4,7 +4,7 @@
  * at the edge. Runs on nodejs22.x; the policy is inlined by the build.
  */
 import type { CloudFrontRequestEvent, CloudFrontRequestResult, Context } from 'aws-lambda';
-import { STATUS_TEXT, preflightHeaders, viewerRequest, type HeaderReader } from '../core/cors.ts';
+import { STATUS_TEXT, preflightHeaders, refusalLine, refusalReason, viewerRequest, type HeaderReader } from '../core/cors.ts';
 import type { CompiledPolicy } from '../core/policy.ts';
 import { withoutLegacyParameters } from '../core/query.ts';
 import { headerValues, setHeader, setHeaders } from './headers.ts';
@@ -39,7 +39,16 @@ export async function handler(event: CloudFrontRequestEvent, _context?: Context)
       request.querystring = withoutLegacyParameters(CORS_POLICY, request.querystring);
     }
     const headers = request.headers;
-    const answer = viewerRequest(CORS_POLICY, request.method, (name) => headerValues(headers, name), judgeOnce, preflightAnswer);
+    const header = (name: string) => headerValues(headers, name);
+    if (CORS_CODE.usesReportOnly && CORS_POLICY.reportOnly) {
+      // Report-only: a request the policy refuses is logged and passes as it would without the policy.
+      const reason = refusalReason(CORS_POLICY, request.method, header, judgeOnce);
+      if (reason !== null) {
+        console.log(refusalLine(header('origin'), reason));
+        return request;
+      }
+    }
+    const answer = viewerRequest(CORS_POLICY, request.method, header, judgeOnce, preflightAnswer);
     if (typeof answer === 'string') setHeader(headers, 'Origin', answer);
     else if (answer !== undefined) {
       return {

@@ -10,7 +10,7 @@ import { ROOT } from '../../build/build.ts';
 import { createEdge } from '../../dev/edge.ts';
 import { s3Folder } from '../../dev/origins.ts';
 import { templateHeaders } from '../../dev/server.ts';
-import { buildHandlers, functionRequestEvent, viewerRequestEvent, type EdgeHandlers, type FunctionResult } from '../../testing/index.ts';
+import { buildHandlers, functionRequestEvent, viewerRequestEvent, type EdgeHandlers } from '../../testing/index.ts';
 import { builtArtifacts, runInNjs, type Artifacts } from '../support/artifacts.ts';
 
 const POLICY = { allowOrigins: ['https://app.example.com'], legacyQueryParameters: ['origin', 'site'] };
@@ -19,7 +19,9 @@ const POLICY = { allowOrigins: ['https://app.example.com'], legacyQueryParameter
 function pairsOfRaw(query: string): string[] {
   return [...new URLSearchParams(query)].map(([name, value]) => `${name}=${value}`).sort();
 }
-function pairsOfObject(query: Record<string, { value: string; multiValue?: Array<{ value: string }> }>): string[] {
+/** A CloudFront Function's query string: the object CloudFront gave, or the string it wrote back. */
+function pairsOfFunction(query: string | Record<string, { value: string; multiValue?: Array<{ value: string }> }>): string[] {
+  if (typeof query === 'string') return pairsOfRaw(query);
   return Object.entries(query).flatMap(([name, { value, multiValue }]) => (multiValue ?? [{ value }]).map((entry) => `${name}=${entry.value}`)).sort();
 }
 
@@ -46,15 +48,16 @@ describe('legacy query parameters', () => {
     // Act
     const lambda = (await artifacts.viewerRequestLambda(viewerRequestEvent({ origin: 'https://app.example.com', querystring: query }))) as CloudFrontRequest;
     const fn = functionRequestEvent({ origin: 'https://app.example.com', querystring: query });
-    const inV8 = artifacts.viewerRequestFunction(structuredClone(fn)) as { querystring: Record<string, { value: string }> };
-    const [inNjs] = artifacts.viewerRequestFunctionInNjs([structuredClone(fn)]) as Array<{ querystring: Record<string, { value: string }> }>;
-    const withStore = (await store.viewerRequestFunctionAsync(structuredClone(fn))) as FunctionResult & { querystring: Record<string, { value: string }> };
+    type Query = { querystring: string | Record<string, { value: string }> };
+    const inV8 = artifacts.viewerRequestFunction(structuredClone(fn)) as unknown as Query;
+    const [inNjs] = artifacts.viewerRequestFunctionInNjs([structuredClone(fn)]) as unknown as Query[];
+    const withStore = (await store.viewerRequestFunctionAsync(structuredClone(fn))) as unknown as Query;
     // Assess
     const expected = pairsOfRaw(query).filter((pair) => !/^(origin|site)=/.test(pair));
     expect(pairsOfRaw(lambda.querystring)).toEqual(expected);
-    expect(pairsOfObject(inV8.querystring)).toEqual(expected);
-    expect(pairsOfObject(inNjs!.querystring)).toEqual(expected);
-    expect(pairsOfObject(withStore.querystring)).toEqual(expected);
+    expect(pairsOfFunction(inV8.querystring)).toEqual(expected);
+    expect(pairsOfFunction(inNjs!.querystring)).toEqual(expected);
+    expect(pairsOfFunction(withStore.querystring)).toEqual(expected);
   });
 
   it('leaves the rest of Lambda@Edge\'s raw query string as it came: order, encoding, repeated names', async () => {
@@ -63,8 +66,21 @@ describe('legacy query parameters', () => {
   });
 
   it('in the store function too under njs, which imports CloudFront\'s modules', () => {
-    const [answer] = runInNjs(store.functionCode as string, [functionRequestEvent({ querystring: 'origin=1&v=2' })], {}) as Array<{ querystring: Record<string, unknown> }>;
-    expect(Object.keys(answer!.querystring)).toEqual(['v']);
+    const [answer] = runInNjs(store.functionCode as string, [functionRequestEvent({ querystring: 'origin=1&v=2' })], {}) as unknown as Array<{ querystring: string }>;
+    expect(answer!.querystring).toBe('v=2');
+  });
+
+  it('reads the CloudFront Function\'s raw query string as Lambda@Edge reads its own: the same string comes out', async () => {
+    // Prepare: the raw string CloudFront hands the function through request.rawQueryString().
+    const raw = 'b=2&ori%67in=1&a=%41+%2B&b=1&site&o%72igin=2&%=x';
+    const event = functionRequestEvent({ querystring: 'b=2' });
+    Object.defineProperty(event.request, 'rawQueryString', { value: () => raw, enumerable: false });
+    // Act
+    const fromFunction = (await store.viewerRequestFunctionAsync(event)) as unknown as { querystring: string };
+    const fromLambda = (await artifacts.viewerRequestLambda(viewerRequestEvent({ querystring: raw }))) as CloudFrontRequest;
+    // Assess
+    expect(fromFunction.querystring).toBe('b=2&a=%41+%2B&b=1&%=x');
+    expect(fromLambda.querystring).toBe(fromFunction.querystring);
   });
 
   it('lets an old URL and the new one share one cache entry, and sends the origin the rest', async () => {

@@ -68,6 +68,29 @@ async function buildAndLoad(policy: object): Promise<Artifacts> {
 }
 
 /**
+ * What cloudfront-js-2.0 adds to the request, for the njs harness: `request.rawQueryString()`. A
+ * JSON event has none, so the query string object is written back as a viewer could have sent it
+ * (as `withRawQueryString` in dev/handlers.ts does for V8).
+ */
+const RAW_QUERY_STRING = `  function withRaw(event) {
+    var request = event && event.request;
+    if (!request || typeof request !== 'object' || typeof request.rawQueryString === 'function') return event;
+    var query = request.querystring;
+    request.rawQueryString = function () {
+      if (!query || typeof query !== 'object') return undefined;
+      var parts = [];
+      for (var name in query) {
+        var entry = query[name] || {};
+        var values = entry.multiValue && entry.multiValue.length ? entry.multiValue : [entry];
+        for (var j = 0; j < values.length; j++) parts.push(encodeURIComponent(name) + '=' + encodeURIComponent(String(values[j] && values[j].value !== undefined ? values[j].value : '')));
+      }
+      return parts.join('&');
+    };
+    return event;
+  }
+`;
+
+/**
  * Runs a CloudFront Function under njs. Results come back through njs's `fs` module because its
  * `console.log` cuts output at 2,048 bytes. Fails, saying what to install, when njs is missing.
  *
@@ -106,21 +129,21 @@ export default {
 import __cloudfrontCorsStandIn from 'cloudfront.js';
 import __cloudfrontCorsFs from 'fs';
 (async function () {
-  var events = ${JSON.stringify(events)};
+${RAW_QUERY_STRING}  var events = ${JSON.stringify(events)};
   var results = [];
   for (var i = 0; i < events.length; i++) {
     __cloudfrontCorsStandIn.reads.length = 0;
-    try { var result = await handler(events[i]); result.reads = __cloudfrontCorsStandIn.reads.slice(); results.push(result); } catch (e) { results.push({ thrown: String(e) }); }
+    try { var result = await handler(withRaw(events[i])); result.reads = __cloudfrontCorsStandIn.reads.slice(); results.push(result); } catch (e) { results.push({ thrown: String(e) }); }
   }
   __cloudfrontCorsFs.writeFileSync(${JSON.stringify(output)}, JSON.stringify(results));
 })();
 `
     : `${code}
 (function () {
-  var events = ${JSON.stringify(events)};
+${RAW_QUERY_STRING}  var events = ${JSON.stringify(events)};
   var results = [];
   for (var i = 0; i < events.length; i++) {
-    try { results.push(handler(events[i])); } catch (e) { results.push({ thrown: String(e) }); }
+    try { results.push(handler(withRaw(events[i]))); } catch (e) { results.push({ thrown: String(e) }); }
   }
   require('fs').writeFileSync(${JSON.stringify(output)}, JSON.stringify(results));
 })();

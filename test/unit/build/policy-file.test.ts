@@ -236,10 +236,14 @@ describe('validatePolicy refuses, naming the entry and what to write instead', (
     expect(problems({ ...origins('https://a.example.com'), legacyQueryParameters: 'origin' })).toEqual([expect.stringMatching(/^legacyQueryParameters must be an array of query parameter names/)]);
     expect(problems({ ...origins('https://a.example.com'), legacyQueryParameters: ['', 'origin=5', '__proto__', 'a b'] })).toEqual([
       expect.stringMatching(/^legacyQueryParameters\[0\] "": empty/),
-      expect.stringMatching(/^legacyQueryParameters\[1\] "origin=5": a parameter name holds no "&", "="/),
+      expect.stringMatching(/^legacyQueryParameters\[1\] "origin=5": write the name as it reads decoded, without "&", "="/),
       expect.stringMatching(/^legacyQueryParameters\[2\] "__proto__": cannot be a key/),
       expect.stringMatching(/^legacyQueryParameters\[3\] "a b": /),
     ]);
+  });
+
+  it('a mode other than "enforce" or "report-only"', () => {
+    expect(problems({ ...origins('https://a.example.com'), mode: 'audit' })).toEqual([expect.stringMatching(/^mode "audit": must be "enforce" .* or "report-only"/)]);
   });
 
   it('an originStore other than "keyvaluestore", and a store beside "*"', () => {
