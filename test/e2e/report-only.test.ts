@@ -12,7 +12,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main.ts';
 import { buildHandlers, functionRequestEvent, header, originResponseEvent, status, viewerRequestEvent, type EdgeHandlers, type RequestOptions } from '../../testing/index.ts';
+import { functionAnswer, lambdaAnswer } from '../support/answers.ts';
 import { runInNjs } from '../support/artifacts.ts';
+import { ALLOWED_ORIGINS, ATTACK_ORIGINS } from '../support/attacks.ts';
 
 const POLICY = { allowOrigins: ['https://app.example.com'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'], mode: 'report-only' };
 
@@ -168,5 +170,30 @@ describe('npx cloudfront-cors report', () => {
     expect(await report(join(dir, 'export.log'), '--since', '1h')).toMatchObject({ code: 2, err: expect.stringContaining('--since and --region go with --log-group') });
     writeFileSync(join(dir, 'quiet.log'), 'START RequestId: x\n');
     expect(await report(join(dir, 'quiet.log'))).toMatchObject({ code: 0, out: `no refused requests in ${join(dir, 'quiet.log')}` });
+  });
+});
+
+describe('report-only in both flavours', () => {
+  it('gives every attack, allowed origin and preflight the same answer and the same log line in Lambda@Edge, and the function in V8 and njs', async () => {
+    const requests: RequestOptions[] = [
+      ...ATTACK_ORIGINS.map(({ origin }) => ({ origin })),
+      ...ALLOWED_ORIGINS.map(({ origin }) => ({ origin })),
+      ...['GET', 'PUT', 'DELETE', 'put'].map((requestMethod) => ({ method: 'OPTIONS', origin: 'https://app.example.com', requestMethod, requestHeaders: 'content-type' })),
+      { method: 'OPTIONS', origin: 'https://evil.example', requestMethod: 'GET' },
+      { origin: 'https://d111111abcdef8.cloudfront.net' },
+      { origin: ['https://app.example.com', 'https://app.example.com'] },
+    ];
+    const inNjs = runInNjs(handlers.functionCode as string, requests.map((request) => functionRequestEvent(request)));
+    for (const [i, request] of requests.entries()) {
+      const label = JSON.stringify(request);
+      const lines: string[] = [];
+      vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+      const lambda = lambdaAnswer(await handlers.viewerRequestLambda(viewerRequestEvent(request)));
+      const fn = functionAnswer(await handlers.viewerRequestFunctionAsync(functionRequestEvent(request)));
+      vi.restoreAllMocks();
+      expect(fn, label).toEqual(lambda);
+      expect(functionAnswer(inNjs[i]!), label).toEqual(lambda);
+      expect(lines.length === 0 || (lines.length === 2 && lines[0] === lines[1]), `${label}: ${lines.join(' | ')}`).toBe(true);
+    }
   });
 });
