@@ -416,8 +416,9 @@ function fieldsTheFunctionSkips(policy: CompiledPolicy): Set<string> {
   if (!shape.usesCredentials) skipped.add('allowCredentials');
   if (!shape.usesLegacyParameters) skipped.add('legacyParameters');
   if (!shape.usesReportOnly) skipped.add('reportOnly');
-  // Under `"preflight": "origin"` the function answers no preflight, so reads none of its fields.
-  if (!shape.usesEdgePreflight) {
+  // Under `"preflight": "origin"` the function answers no preflight, so reads none of its fields,
+  // unless report-only has it judge preflights to log them.
+  if (!shape.usesEdgePreflight && !shape.usesReportOnly) {
     for (const field of ['preflightAtEdge', 'methods', 'headerNames', 'headerPrefixes', 'allowMethods', 'maxAge', 'allowCredentials']) skipped.add(field);
   }
   return skipped;

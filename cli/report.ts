@@ -3,7 +3,6 @@
  * from the lines its handlers log (SPEC §11), so a team sees who would break before it enforces.
  * Exit codes: 0 done (refusals or none); 1 failed; 2 bad arguments.
  */
-import { readFile } from 'node:fs/promises';
 import { BadArguments, Refusal, parseFlags, type Command } from './command.ts';
 
 export const reportCommand: Command = {
@@ -13,8 +12,8 @@ export const reportCommand: Command = {
 
 Reads the lines a policy with "mode": "report-only" logs for each request it would refuse,
 {"cloudfront-cors":"refused","origin":…,"reason":…}, and prints the refused origins with their
-counts, most frequent first. Files may be CloudWatch Logs exports: whatever precedes the JSON on a
-line is skipped.
+counts, most frequent first. Files may be CloudWatch Logs exports, gzipped or not, the console's
+CSV download, or JSON output of the AWS CLI: whatever surrounds the line is skipped.
 
   FILE…                  log files to read
   --log-group NAME       read a CloudWatch Logs group through the AWS SDK instead (every page)
@@ -43,7 +42,7 @@ Exit codes: 0 done, 1 failed (a file or the log group cannot be read), 2 bad arg
     if (group === undefined && (values.since !== undefined || values.region !== undefined)) {
       throw new BadArguments('--since and --region go with --log-group');
     }
-    const { RefusalTally, duration, readLogGroup } = await import('../deploy/refusal-report.ts');
+    const { RefusalTally, duration, readLogFile, readLogGroup } = await import('../deploy/refusal-report.ts');
     const tally = new RefusalTally();
     let source: string;
     if (group !== undefined) {
@@ -61,13 +60,11 @@ Exit codes: 0 done, 1 failed (a file or the log group cannot be read), 2 bad arg
       }
     } else {
       for (const file of positionals) {
-        let text: string;
         try {
-          text = await readFile(file, 'utf8');
+          await readLogFile(tally, file);
         } catch (error) {
-          throw new Refusal(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+          throw new Refusal(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): name a log file, plain or gzipped`);
         }
-        tally.addText(text);
       }
       source = positionals.join(', ');
     }

@@ -131,14 +131,29 @@ export function refusalReason(policy: CompiledPolicy, method: unknown, header: H
   const values = header('origin');
   if (values.length === 0) return null;
   const origin = values.length === 1 ? (judge || judgeOrigin)(policy, values[0] as string) : null;
-  if (origin === null) return values.length === 1 && values[0] === 'null' ? 'not allowed' : 'malformed';
+  // Public mode answers `*` to any request that is not a preflight, whatever its `Origin` (SPEC §4.6).
+  const publicRead = CORS_CODE.usesAnyOrigin && policy.anyOrigin && !isPreflight(method, header);
+  if (origin === null) return publicRead ? null : values.length === 1 && values[0] === 'null' ? 'not allowed' : 'malformed';
   if (isSameOrigin(origin, header('host'))) return null;
-  if (!origin.allowed) return 'not allowed';
+  if (!origin.allowed) return publicRead ? null : 'not allowed';
+  return preflightRefusal(policy, method, header, origin.serialized);
+}
+
+/** Whether a request is a CORS preflight: `OPTIONS` with `Access-Control-Request-Method`. */
+export function isPreflight(method: unknown, header: HeaderReader): boolean {
+  return method === 'OPTIONS' && header('access-control-request-method').length > 0;
+}
+
+/**
+ * Why the policy refuses a preflight from an origin it allows: its method, or one of its headers;
+ * `null` for a preflight it allows, or a request that is not a preflight.
+ */
+export function preflightRefusal(policy: CompiledPolicy, method: unknown, header: HeaderReader, origin: string): 'method' | 'header' | null {
   const methods = method === 'OPTIONS' ? header('access-control-request-method') : NO_VALUES;
   if (methods.length === 0) return null;
   const requested = methods.length === 1 ? listItem(methods[0] as string) : null;
   if (requested === null || policy.methods[requested] !== 1) return 'method';
-  return preflightHeaders(policy, origin.serialized, methods, header) === null ? 'header' : null;
+  return preflightHeaders(policy, origin, methods, header) === null ? 'header' : null;
 }
 
 /** The line a report-only handler logs for a request the policy refuses: what `npx cloudfront-cors report` reads. */

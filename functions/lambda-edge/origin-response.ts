@@ -5,7 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult, Context } from 'aws-lambda';
-import { PREFLIGHT_VARY, STATUS_TEXT, isCorsResponseHeader, mergeVary, originResponse, preflightHeaders, type HeaderReader, type OriginJudge } from '../core/cors.ts';
+import { PREFLIGHT_VARY, STATUS_TEXT, isCorsResponseHeader, mergeVary, isPreflight, originResponse, preflightRefusal, type HeaderReader, type OriginJudge } from '../core/cors.ts';
 import { VOUCH_HEADER, VOUCH_LIFETIME_SECONDS, vouchMessage } from '../core/store.ts';
 import { asciiLowerCase } from '../core/text.ts';
 import { headerValues, setHeader, setHeaders } from './headers.ts';
@@ -55,7 +55,9 @@ export async function handler(event: CloudFrontResponseEvent, _context?: Context
 
 /**
  * Under report-only, whether the policy refuses the request the origin answered: an `Origin` it
- * does not allow (or not an origin), or, under `"preflight": "origin"`, a preflight it refuses.
+ * does not allow (or not an origin), or a preflight it refuses, which reached the origin only
+ * because report-only let it pass (or under `"preflight": "origin"`). In public mode only a
+ * preflight can be refused: every cross-origin request arrives as `Origin: null` and gets `*`.
  * (The site's own origin reaches the origin as itself and is not allowed by name: it keeps the
  * origin's answer too, as it would without the policy.)
  */
@@ -63,9 +65,9 @@ function isRefused(method: unknown, header: HeaderReader, judge: OriginJudge): b
   const values = header('origin');
   if (values.length === 0) return false;
   const origin = values.length === 1 ? judge(CORS_POLICY, values[0] as string) : null;
-  if (origin === null || !origin.allowed) return true;
-  const methods = method === 'OPTIONS' && !CORS_POLICY.preflightAtEdge ? header('access-control-request-method') : [];
-  return methods.length > 0 && preflightHeaders(CORS_POLICY, origin.serialized, methods, header) === null;
+  const preflight = isPreflight(method, header);
+  if (origin === null || !origin.allowed) return preflight || !(CORS_CODE.usesAnyOrigin && CORS_POLICY.anyOrigin);
+  return preflight && preflightRefusal(CORS_POLICY, method, header, origin.serialized) !== null;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, FilterLogEventsCommand, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -125,6 +126,25 @@ describe('npx cloudfront-cors report', () => {
     ]);
   });
 
+  it('reads the other forms logs come in: gzipped exports, Lambda\'s JSON log format, the console\'s CSV, the AWS CLI\'s JSON, two lines run together', async () => {
+    const line = (origin: string, reason = 'not allowed') => JSON.stringify({ 'cloudfront-cors': 'refused', origin, reason });
+    writeFileSync(join(dir, 'export.log.gz'), gzipSync(`2026-11-23T12:00:00.000Z\t${line('https://gz.example')}\n`));
+    writeFileSync(join(dir, 'lambda-json.log'), `${JSON.stringify({ timestamp: '2026-11-23T12:00:00Z', level: 'INFO', requestId: 'r', message: line('https://json.example') })}\n`);
+    writeFileSync(join(dir, 'console.csv'), `timestamp,message\n1763899200000,"${line('https://csv.example', 'method').replace(/"/g, '""')}"\n`);
+    writeFileSync(join(dir, 'cli.json'), JSON.stringify({ events: [{ message: line('https://cli.example') }, { message: line('https://cli.example') }] }, null, 2));
+    writeFileSync(join(dir, 'joined.log'), `${line('https://one.example')}${line('https://two.example', 'header')}\n`);
+    const result = await report(...['export.log.gz', 'lambda-json.log', 'console.csv', 'cli.json', 'joined.log'].map((file) => join(dir, file)), '--json');
+    expect(result.err).toBe('');
+    expect(JSON.parse(result.out)).toEqual([
+      { origin: 'https://cli.example', count: 2, reasons: { 'not allowed': 2 } },
+      { origin: 'https://csv.example', count: 1, reasons: { method: 1 } },
+      { origin: 'https://gz.example', count: 1, reasons: { 'not allowed': 1 } },
+      { origin: 'https://json.example', count: 1, reasons: { 'not allowed': 1 } },
+      { origin: 'https://one.example', count: 1, reasons: { 'not allowed': 1 } },
+      { origin: 'https://two.example', count: 1, reasons: { header: 1 } },
+    ]);
+  });
+
   it('reads a log group through the SDK, every page, since the time asked', async () => {
     // Prepare: two pages of events.
     const logs = mockClient(CloudWatchLogsClient);
@@ -173,27 +193,62 @@ describe('npx cloudfront-cors report', () => {
   });
 });
 
-describe('report-only in both flavours', () => {
+describe.each([
+  ['an allowlist', POLICY],
+  ['public mode', { allowOrigins: ['*'], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'], mode: 'report-only' }],
+  ['preflights answered by the origin', { ...POLICY, preflight: 'origin' }],
+])('report-only in both flavours, %s', (_, policy) => {
+  let built: EdgeHandlers;
+  beforeAll(async () => {
+    built = await buildHandlers(policy);
+  });
+
   it('gives every attack, allowed origin and preflight the same answer and the same log line in Lambda@Edge, and the function in V8 and njs', async () => {
     const requests: RequestOptions[] = [
       ...ATTACK_ORIGINS.map(({ origin }) => ({ origin })),
       ...ALLOWED_ORIGINS.map(({ origin }) => ({ origin })),
-      ...['GET', 'PUT', 'DELETE', 'put'].map((requestMethod) => ({ method: 'OPTIONS', origin: 'https://app.example.com', requestMethod, requestHeaders: 'content-type' })),
+      ...['GET', 'PUT', 'DELETE', 'put'].map((requestMethod) => ({ method: 'OPTIONS', origin: 'HTTPS://App.Example.COM:443', requestMethod, requestHeaders: 'content-type' })),
+      { method: 'OPTIONS', origin: 'https://app.example.com', requestMethod: 'PUT', requestHeaders: 'x-secret' },
       { method: 'OPTIONS', origin: 'https://evil.example', requestMethod: 'GET' },
+      { method: 'OPTIONS', origin: 'not an origin', requestMethod: 'GET' },
       { origin: 'https://d111111abcdef8.cloudfront.net' },
       { origin: ['https://app.example.com', 'https://app.example.com'] },
     ];
-    const inNjs = runInNjs(handlers.functionCode as string, requests.map((request) => functionRequestEvent(request)));
+    const inNjs = runInNjs(built.functionCode as string, requests.map((request) => functionRequestEvent(request)));
     for (const [i, request] of requests.entries()) {
       const label = JSON.stringify(request);
       const lines: string[] = [];
       vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
-      const lambda = lambdaAnswer(await handlers.viewerRequestLambda(viewerRequestEvent(request)));
-      const fn = functionAnswer(await handlers.viewerRequestFunctionAsync(functionRequestEvent(request)));
+      const lambda = lambdaAnswer(await built.viewerRequestLambda(viewerRequestEvent(request)));
+      const fn = functionAnswer(await built.viewerRequestFunctionAsync(functionRequestEvent(request)));
       vi.restoreAllMocks();
       expect(fn, label).toEqual(lambda);
       expect(functionAnswer(inNjs[i]!), label).toEqual(lambda);
       expect(lines.length === 0 || (lines.length === 2 && lines[0] === lines[1]), `${label}: ${lines.join(' | ')}`).toBe(true);
     }
+  });
+
+  it('leaves the origin\'s answer to a preflight it refuses as the origin gave it, CORS headers and all', async () => {
+    // A refused preflight reaches the origin only because report-only let it pass (or the origin answers preflights).
+    const origin = { Access: 'x', 'Access-Control-Allow-Origin': 'https://app.example.com', 'Access-Control-Allow-Methods': 'DELETE' };
+    const response = await built.originResponse(originResponseEvent({ request: { method: 'OPTIONS', origin: 'https://app.example.com', requestMethod: 'DELETE' }, status: 200, headers: origin }));
+    expect(header(response, 'access-control-allow-methods')).toBe('DELETE');
+    expect(header(response, 'vary')).toBeUndefined();
+  });
+});
+
+describe('report-only in public mode', () => {
+  it('gives every cross-origin read the full treatment: Origin null at the viewer, "*" at the origin response', async () => {
+    const built = await buildHandlers({ allowOrigins: ['*'], mode: 'report-only' });
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    const forwarded = await built.viewerRequestFunctionAsync(functionRequestEvent({ origin: 'https://evil.example' }));
+    vi.restoreAllMocks();
+    expect(header(forwarded, 'origin')).toBe('null');
+    expect(lines).toEqual([]);
+    const reflected = { 'Access-Control-Allow-Origin': 'null', 'Access-Control-Allow-Credentials': 'true' };
+    const response = await built.originResponse(originResponseEvent({ request: { origin: 'null' }, headers: reflected }));
+    expect(header(response, 'access-control-allow-origin')).toBe('*');
+    expect(header(response, 'access-control-allow-credentials')).toBeUndefined();
   });
 });
