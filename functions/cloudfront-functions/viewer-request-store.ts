@@ -27,10 +27,10 @@ export async function handler(event: Pick<CloudFrontFunctionsEvent, 'request'> &
   const request = event && event.request;
   try {
     if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'viewer-request', event: event }));
-    if (CORS_CODE.usesLegacyParameters) dropLegacyParameters(request);
     const headers = request.headers;
     // Only this function vouches: whatever a viewer sent under that name is gone before anything else.
     delete headers[VOUCH_HEADER];
+    if (CORS_CODE.usesLegacyParameters) dropLegacyParameters(request);
     const header = (name: string) => headerValues(headers, name);
     let answer = viewerRequest(CORS_POLICY, request.method, header);
     const values = header('origin');
