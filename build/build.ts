@@ -292,26 +292,27 @@ export const STORE_SECRET_FILE = 'cors.secret';
  */
 async function projectSecret(file: string | undefined, notes: string[]): Promise<string> {
   if (file === undefined) return randomBytes(32).toString('hex');
+  const shown = relative(process.cwd(), file) || file;
   let text: string;
   try {
     text = (await readFile(file, 'utf8')).trim();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new BuildError(`cannot read ${relative(process.cwd(), file) || file} (${(error as NodeJS.ErrnoException).code}): it holds the key the store's vouches are signed with`);
+      throw new BuildError(`cannot read ${shown} (${(error as NodeJS.ErrnoException).code}): it holds the key the store's vouches are signed with`);
     }
     const secret = randomBytes(32).toString('hex');
     try {
       await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
     } catch (writeError) {
-      throw new BuildError(`cannot write ${relative(process.cwd(), file) || file} (${(writeError as NodeJS.ErrnoException).code}), the file that keeps the key the store's vouches are signed with: name a file in an existing folder you can write`);
+      throw new BuildError(`cannot write ${shown} (${(writeError as NodeJS.ErrnoException).code}), the file that keeps the key the store's vouches are signed with: name a file in an existing folder you can write`);
     }
     notes.push(
-      `wrote ${relative(process.cwd(), file) || file}, the key the CloudFront Function signs its vouch for a stored origin with: keep it out of version control and restore it where you build (a CI secret), so every build signs alike`,
+      `wrote ${shown}, the key the CloudFront Function signs its vouch for a stored origin with: keep it out of version control and restore it where you build (a CI secret), so every build signs alike`,
     );
     return secret;
   }
   if (!/^[0-9a-f]{32,}$/i.test(text)) {
-    throw new BuildError(`${relative(process.cwd(), file) || file} must hold at least 32 hexadecimal characters (the store secret); delete it to have the build write a new one`);
+    throw new BuildError(`${shown} must hold at least 32 hexadecimal characters (the store secret); delete it to have the build write a new one`);
   }
   return text;
 }

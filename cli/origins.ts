@@ -78,7 +78,7 @@ run writes nothing. Exit codes: 0 done or nothing to do, 1 refused or failed, 2 
     let wanted: string[];
     try {
       // `remove` takes a key as it is stored too, so one written by other means can be taken out.
-      wanted = action === 'sync' ? storeKeysOf(await readOriginList(values.from as string), notes) : action === 'remove' ? removable(origins) : storeKeysOf(origins, notes);
+      wanted = action === 'sync' ? storeKeysOf(readOriginList(values.from as string), notes) : action === 'remove' ? removable(origins) : storeKeysOf(origins, notes);
     } catch (error) {
       throw error instanceof Refusal ? new Refusal(`nothing written; ${error.message}`) : error;
     }

@@ -4,7 +4,6 @@
  * edge and the testing helpers use it too.
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { storeKey } from '../build/policy-file.ts';
 
 export { storeKey };
@@ -38,14 +37,14 @@ export function storeKeysOf(origins: readonly unknown[], notes: string[] = []): 
 /**
  * Reads a list of origins from a file: a JSON array of strings, or one origin a line (blank lines
  * and lines starting with `#` skipped). The origins are returned as written; check them with
- * {@link storeKeysOf}.
+ * {@link storeKeysOf}. Synchronous: the file is small, and a store re-reads it between requests.
  *
  * @throws Refusal when the file cannot be read or is neither form
  */
-export async function readOriginList(path: string): Promise<string[]> {
+export function readOriginList(path: string): string[] {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new Refusal(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}): it should list the origins, one a line or as a JSON array`);
   }
@@ -74,15 +73,4 @@ export function parseOriginList(text: string, source: string): string[] {
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
-}
-
-/** {@link readOriginList}, synchronously, for a store that re-reads its file between requests. */
-export function readOriginListSync(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new Refusal(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}): it should list the origins, one a line or as a JSON array`);
-  }
-  return parseOriginList(text, path);
 }

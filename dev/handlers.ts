@@ -79,13 +79,15 @@ export async function loadHandlers(dist: string | BuiltCode, options: LoadOption
   const code = typeof dist === 'string' ? readBuiltCode(dist) : dist;
   const viewer = (await importText(code.viewerRequestLambda)) as { handler: EdgeHandlers['viewerRequestLambda'] };
   const origin = (await importText(code.originResponse)) as { handler: EdgeHandlers['originResponse'] };
+  // Read once: the imports say whether the function reads a store, and become its stand-ins.
+  const imports = code.functionCode === null ? [] : moduleImports(code.functionCode);
   const functionHandler =
     code.functionCode === null
       ? () => {
           throw new Error('this build has no CloudFront Function (it was built with --viewer-request lambda); build without it to run CloudFront Functions events');
         }
-      : functionInContext(code.functionCode, options);
-  const reads = code.functionCode !== null && readsStore(code.functionCode);
+      : functionInContext(code.functionCode, imports, options);
+  const reads = imports.some((declaration) => declaration.module === 'cloudfront');
 
   return {
     functionCode: code.functionCode,
@@ -100,13 +102,16 @@ export async function loadHandlers(dist: string | BuiltCode, options: LoadOption
   };
 }
 
-/** Whether built function code imports CloudFront's KeyValueStore module. */
-function readsStore(functionCode: string): boolean {
-  return moduleImports(functionCode).some((declaration) => declaration.module === 'cloudfront');
+/** An `import name from 'module'` declaration of built function code, with where it is. */
+interface ModuleImport {
+  name: string;
+  module: string;
+  start: number;
+  end: number;
 }
 
-/** The `import name from 'module'` declarations of built function code, with where each is. */
-function moduleImports(functionCode: string): Array<{ name: string; module: string; start: number; end: number }> {
+/** The import declarations of built function code: `cloudfront` and `crypto` for one that reads a store. */
+function moduleImports(functionCode: string): ModuleImport[] {
   if (!functionCode.startsWith('import')) return []; // the build puts a function's imports first
   const program = parse(functionCode, { ecmaVersion: 2017, sourceType: 'module' }) as unknown as {
     body: Array<{ type: string; start: number; end: number; source?: { value: string }; specifiers?: Array<{ local: { name: string } }> }>;
@@ -122,8 +127,7 @@ function moduleImports(functionCode: string): Array<{ name: string; module: stri
  * KeyValueStore imports `cloudfront` and `crypto`; here each import becomes a variable bound to
  * a stand-in: the store from `options.store`, and Node's HMAC, which computes what CloudFront's does.
  */
-function functionInContext(functionCode: string, options: LoadOptions): (event: unknown) => unknown {
-  const imports = moduleImports(functionCode);
+function functionInContext(functionCode: string, imports: ModuleImport[], options: LoadOptions): (event: unknown) => unknown {
   let script = functionCode;
   for (const declaration of [...imports].reverse()) {
     script = `${script.slice(0, declaration.start)}var ${declaration.name}=__modules[${JSON.stringify(declaration.module)}];${script.slice(declaration.end)}`;

@@ -32,9 +32,10 @@ export async function handler(event: Pick<CloudFrontFunctionsEvent, 'request'> &
     delete headers[VOUCH_HEADER];
     if (CORS_CODE.usesLegacyParameters) dropLegacyParameters(request);
     const header = (name: string) => headerValues(headers, name);
-    let answer = viewerRequest(CORS_POLICY, request.method, header);
+    // Judged once: the engine, the store lookup and report-only all read this one judgement.
     const values = header('origin');
     const origin = values.length === 1 ? judgeOrigin(CORS_POLICY, values[0] as string) : null;
+    let answer = viewerRequest(CORS_POLICY, request.method, header, () => origin);
     // An origin the built-in policy does not allow may be in the store: when the policy refused it,
     // and when it went to the origin as the site's own, since that answer is cached under its
     // `Origin` and would otherwise reach the same origin on another host name without CORS headers.

@@ -24,12 +24,13 @@ export async function handler(event: CloudFrontResponseEvent, _context?: Context
   try {
     if (CORS_RECORD_EVENTS) console.log(JSON.stringify({ 'cloudfront-cors': 'origin-response', event }));
     const requestHeaders = cf.request.headers;
+    const header = (name: string) => headerValues(requestHeaders, name);
     const judge = CORS_CODE.usesStore ? vouchedJudge(requestHeaders, cf.config ? cf.config.distributionId : '') : judgeOnce;
     // Report-only: what the policy refuses keeps the origin's own answer, CORS headers and all.
-    if (CORS_CODE.usesReportOnly && CORS_POLICY.reportOnly && isRefused(cf.request.method, (name) => headerValues(requestHeaders, name), judge)) return response;
+    if (CORS_CODE.usesReportOnly && CORS_POLICY.reportOnly && isRefused(cf.request.method, header, judge)) return response;
     const vary = headerValues(response.headers, 'vary');
     const headers = removeCorsHeaders(response);
-    const action = originResponse(CORS_POLICY, cf.request.method, (name) => headerValues(requestHeaders, name), Number(response.status), vary, judge, merge);
+    const action = originResponse(CORS_POLICY, cf.request.method, header, Number(response.status), vary, judge, merge);
     if (action.vary !== null) setHeader(headers, 'Vary', action.vary);
     setHeaders(headers, action.headers);
     if (action.status !== null) {
