@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'acorn';
 import * as esbuild from 'esbuild';
 import { zipSync } from 'fflate';
-import { INTERNAL_PROPERTIES, codeShape, compilePolicy, type CompiledPolicy, type CorsPolicy, type HostTable } from '../functions/core/policy.ts';
+import { INTERNAL_PROPERTIES, codeShape, compilePolicy, type CompiledPolicy, type CompiledRule, type CorsPolicy, type HostTable } from '../functions/core/policy.ts';
 import { cloudFrontFunctionProblems } from './cloudfront-function-syntax.ts';
 import {
   CLOUDFRONT_FUNCTION_MAX_BYTES,
@@ -336,7 +336,7 @@ const POLICY_MODULE = 'cloudfront-cors:policy';
 function inline({ policy, recordEvents, storeSecret }: Inlined, runtime: 'lambda-edge' | 'cloudfront-functions'): Pick<esbuild.BuildOptions, 'inject' | 'plugins' | 'define'> {
   const lambdaEdge = runtime === 'lambda-edge';
   const inlined = lambdaEdge ? ungrouped(policy) : policy;
-  const lists = lambdaEdge && Object.values(inlined.origins).some((table) => Object.keys(table).length > LIST_THRESHOLD);
+  const lists = lambdaEdge && [inlined, ...inlined.laterRules].some((rule) => Object.values(rule.origins).some((table) => Object.keys(table).length > LIST_THRESHOLD));
   const define: Record<string, string> = { CORS_RECORD_EVENTS: String(recordEvents), CORS_STORE_SECRET: JSON.stringify(storeSecret) };
   for (const [part, used] of Object.entries(codeShape(inlined, lists))) define[`CORS_CODE.${part}`] = String(used);
   return {
@@ -365,8 +365,12 @@ const LIST_THRESHOLD = 1000;
  * save bytes in the CloudFront Function, and cost a lookup in Lambda@Edge, which has room.
  */
 function ungrouped(policy: CompiledPolicy): CompiledPolicy {
-  const origins: CompiledPolicy['origins'] = {};
-  for (const [schemeAndPort, table] of Object.entries(policy.origins)) {
+  return { ...policy, origins: ungroupedTables(policy.origins), laterRules: policy.laterRules.map((rule) => ({ ...rule, origins: ungroupedTables(rule.origins) })) };
+}
+
+function ungroupedTables(tables: CompiledRule['origins']): CompiledRule['origins'] {
+  const origins: CompiledRule['origins'] = {};
+  for (const [schemeAndPort, table] of Object.entries(tables)) {
     const flat: HostTable = {};
     for (const [key, value] of Object.entries(table as HostTable)) {
       if (value === 1) flat[key] = 1;
@@ -374,7 +378,7 @@ function ungrouped(policy: CompiledPolicy): CompiledPolicy {
     }
     origins[schemeAndPort] = flat;
   }
-  return { ...policy, origins };
+  return origins;
 }
 
 /**
@@ -392,14 +396,23 @@ function ungrouped(policy: CompiledPolicy): CompiledPolicy {
  * @example policyModule(policy) // 'export const CORS_POLICY = {anyOrigin:false,origins:{"https:":{"app.example.com":1}},…};'
  */
 export function policyModule(policy: CompiledPolicy, lambdaEdge = false): string {
-  const unread = lambdaEdge ? new Set<string>() : fieldsTheFunctionSkips(policy);
-  const fields = Object.entries(policy)
+  return `export const CORS_POLICY = ${objectLiteral(policy, lambdaEdge ? new Set<string>() : fieldsTheFunctionSkips(policy), lambdaEdge)};`;
+}
+
+/**
+ * A compiled policy or rule as an object literal whose field names are identifiers, so that the
+ * CloudFront Function's build renames them with their uses. `laterRules` holds rules, written the
+ * same way; every other value is JSON.
+ */
+function objectLiteral(object: CompiledPolicy | CompiledRule, unread: Set<string>, lambdaEdge: boolean): string {
+  const fields = Object.entries(object)
     .filter(([field]) => !unread.has(field))
     .map(([field, value]) => {
       if (!/^[A-Za-z_$][\w$]*$/.test(field)) throw new BuildError(`internal: compiled policy field "${field}" is not an identifier`);
+      if (field === 'laterRules') return `${field}:[${(value as CompiledRule[]).map((rule) => objectLiteral(rule, unread, lambdaEdge)).join(',')}]`;
       return `${field}:${field === 'origins' && lambdaEdge ? hostTables(value as CompiledPolicy['origins']) : JSON.stringify(value)}`;
     });
-  return `export const CORS_POLICY = {${fields.join(',')}};`;
+  return `{${fields.join(',')}}`;
 }
 
 /**
@@ -417,6 +430,9 @@ function fieldsTheFunctionSkips(policy: CompiledPolicy): Set<string> {
   if (!shape.usesCredentials) skipped.add('allowCredentials');
   if (!shape.usesLegacyParameters) skipped.add('legacyParameters');
   if (!shape.usesReportOnly) skipped.add('reportOnly');
+  if (!shape.usesRules) skipped.add('laterRules');
+  // Which rule a stored origin joins is read only with a store and rules.
+  if (!shape.usesRules || !shape.usesStore) skipped.add('ruleIds');
   // Under `"preflight": "origin"` the function answers no preflight, so reads none of its fields,
   // unless report-only has it judge preflights to log them.
   if (!shape.usesEdgePreflight && !shape.usesReportOnly) {

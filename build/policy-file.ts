@@ -7,19 +7,27 @@ import { domainToASCII } from 'node:url';
 import { getPublicSuffix } from 'tldts';
 import { isToken } from '../functions/core/cors.ts';
 import { MAX_ORIGIN_LENGTH, canonicalHostName, canonicalOrigin } from '../functions/core/origin.ts';
-import { DEFAULT_POLICY, type CorsPolicy } from '../functions/core/policy.ts';
-import { STORE_WILDCARD_LABELS } from '../functions/core/store.ts';
+import { DEFAULT_POLICY, policyRules, type CorsPolicy, type CorsRule } from '../functions/core/policy.ts';
+import { STORED_VALUE, STORE_WILDCARD_LABELS } from '../functions/core/store.ts';
 import { publicSuffixBeneath } from './public-suffix.ts';
 
-/** The policy file as written: only `allowOrigins` is required. */
-export interface CorsPolicyFile {
-  $schema?: string;
+/** One rule as written (SPEC §11): only `allowOrigins` is required. */
+export interface CorsRuleFile {
+  id?: string;
   allowOrigins: string[];
   allowMethods?: string[];
   allowHeaders?: string[];
   exposeHeaders?: string[];
   allowCredentials?: boolean;
   maxAge?: number;
+}
+
+/** The policy file as written: one rule's keys at the top level, or `rules`. */
+export type CorsPolicyFile = (Omit<CorsRuleFile, 'id'> & { rules?: undefined } & PolicyWideKeys) | ({ rules: CorsRuleFile[] } & PolicyWideKeys);
+
+/** The keys that hold for every rule of a policy. */
+interface PolicyWideKeys {
+  $schema?: string;
   preflight?: 'edge' | 'origin';
   originStore?: 'keyvaluestore';
   legacyQueryParameters?: string[];
@@ -37,19 +45,13 @@ export class PolicyError extends Error {
   }
 }
 
-const KNOWN_KEYS = [
-  '$schema',
-  'allowOrigins',
-  'allowMethods',
-  'allowHeaders',
-  'exposeHeaders',
-  'allowCredentials',
-  'maxAge',
-  'preflight',
-  'originStore',
-  'legacyQueryParameters',
-  'mode',
-] as const;
+/** A rule's keys: at the top level of a one-rule policy, or in each of `rules`. */
+const RULE_KEYS = ['allowOrigins', 'allowMethods', 'allowHeaders', 'exposeHeaders', 'allowCredentials', 'maxAge'] as const;
+
+/** The keys that hold for every rule. */
+const POLICY_KEYS = ['$schema', 'rules', 'preflight', 'originStore', 'legacyQueryParameters', 'mode'] as const;
+
+const KNOWN_KEYS = ['$schema', ...RULE_KEYS, ...POLICY_KEYS.slice(1)];
 
 /** `Access-Control-Max-Age` upper bound: a day, the longest any browser honours (Firefox). */
 const MAX_AGE_LIMIT = 86400;
@@ -109,35 +111,13 @@ export function validatePolicy(raw: unknown, source = 'policy', notes: string[] 
   }
   const file = raw as Record<string, unknown>;
 
-  for (const key of Object.keys(file)) {
-    if ((KNOWN_KEYS as readonly string[]).includes(key)) continue;
-    const near = KNOWN_KEYS.find((known) => editDistance(known.toLowerCase(), key.toLowerCase()) <= 3);
-    problems.push(
-      `unknown key "${key}"${near ? `: did you mean "${near}"?` : ''} (known keys: ${KNOWN_KEYS.slice(1).join(', ')})`,
-    );
-  }
+  unknownKeys(file, KNOWN_KEYS, '', problems);
 
   if (file.$schema !== undefined && typeof file.$schema !== 'string') {
     problems.push('$schema must be a string: the path or URL of cors.config.schema.json');
   }
-  const allowCredentials = checkBoolean(file, 'allowCredentials', DEFAULT_POLICY.allowCredentials, problems);
   const originStore = checkOriginStore(file.originStore, problems);
-  const allowOrigins = checkOrigins(file.allowOrigins, allowCredentials, originStore !== undefined, problems, notes);
-  const allowMethods = checkStrings(file, 'allowMethods', DEFAULT_POLICY.allowMethods, problems).flatMap(
-    (method, index) => checkMethod(method, index, problems),
-  );
-  const allowHeaders = checkStrings(file, 'allowHeaders', DEFAULT_POLICY.allowHeaders, problems).flatMap(
-    (name, index) => checkHeaderName('allowHeaders', name, index, true, problems).map((n) => n.toLowerCase()),
-  );
-  const exposeHeaders = checkStrings(file, 'exposeHeaders', DEFAULT_POLICY.exposeHeaders, problems).flatMap(
-    (name, index) => checkHeaderName('exposeHeaders', name, index, false, problems),
-  );
-  if (allowCredentials && exposeHeaders.includes('*')) {
-    problems.push(
-      'exposeHeaders: "*" exposes nothing on credentialed requests (browsers read it as a header named "*"); list the headers by name',
-    );
-  }
-  const maxAge = checkMaxAge(file.maxAge, problems);
+  const rules = file.rules === undefined ? [checkRule(file, '', originStore !== undefined, problems, notes)] : checkRules(file, originStore !== undefined, problems, notes);
   const preflight = checkPreflight(file.preflight, problems);
   const legacyQueryParameters = checkLegacyParameters(file.legacyQueryParameters, problems);
   if (file.mode !== undefined && file.mode !== 'enforce' && file.mode !== 'report-only') {
@@ -146,16 +126,112 @@ export function validatePolicy(raw: unknown, source = 'policy', notes: string[] 
 
   if (problems.length > 0) throw new PolicyError(source, problems);
   return {
+    ...(file.rules === undefined ? (rules[0] as CorsRule) : { rules }),
+    preflight,
+    ...(originStore === undefined ? {} : { originStore }),
+    ...(legacyQueryParameters.length === 0 ? {} : { legacyQueryParameters: unique(legacyQueryParameters) }),
+    ...(file.mode === 'report-only' ? { mode: 'report-only' as const } : {}),
+  };
+}
+
+/**
+ * Every method any rule of a policy allows, in order of first mention: what the cache behavior
+ * must let through to the functions.
+ */
+export function policyMethods(policy: CorsPolicy): string[] {
+  return unique(policyRules(policy).flatMap((rule) => rule.allowMethods));
+}
+
+/** Names every key of `object` not in `known`, with the nearest known key when one is close. */
+function unknownKeys(object: Record<string, unknown>, known: readonly string[], at: string, problems: string[]): void {
+  for (const key of Object.keys(object)) {
+    if (known.includes(key)) continue;
+    const near = known.find((name) => editDistance(name.toLowerCase(), key.toLowerCase()) <= 3);
+    problems.push(
+      `unknown key "${at}${key}"${near ? `: did you mean "${near}"?` : ''} (known keys${at === '' ? '' : ` of a rule`}: ${known.filter((name) => name !== '$schema').join(', ')})`,
+    );
+  }
+}
+
+/**
+ * `rules` (SPEC §11): a non-empty array of rules, each checked as a one-rule policy's keys are, its
+ * problems named by position (`rules[1].allowOrigins[0]`). A rule's keys at the top level beside
+ * `rules` are refused: which rule would they belong to?
+ */
+function checkRules(file: Record<string, unknown>, store: boolean, problems: string[], notes: string[]): CorsRule[] {
+  const example = 'e.g. "rules": [{ "allowOrigins": ["https://app.example.com"], "allowMethods": ["GET", "PUT"] }, { "allowOrigins": ["*"] }]';
+  for (const key of RULE_KEYS) {
+    if (file[key] !== undefined) problems.push(`${key} beside "rules": a policy with rules keeps ${key} in each rule that needs it; move it into rules[…]`);
+  }
+  if (!Array.isArray(file.rules) || file.rules.length === 0) {
+    problems.push(`rules must be a non-empty array of rules, tried in order, ${example}`);
+    return [];
+  }
+  const ids = new Map<string, number>();
+  const rules = file.rules.map((raw: unknown, index) => {
+    const at = `rules[${index}].`;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      problems.push(`rules[${index}] must be an object with a rule's keys, ${example}`);
+      return undefined;
+    }
+    const ruleFile = raw as Record<string, unknown>;
+    unknownKeys(ruleFile, ['id', ...RULE_KEYS], at, problems);
+    const rule = checkRule(ruleFile, at, store, problems, notes);
+    const id = checkRuleId(ruleFile.id, at, problems);
+    if (id !== undefined) {
+      const earlier = ids.get(id);
+      if (earlier !== undefined) problems.push(`${at}id ${JSON.stringify(id)}: rules[${earlier}] has it already; give each rule its own id`);
+      else ids.set(id, index);
+      rule.id = id;
+    }
+    return rule;
+  });
+  if (store && rules[0] !== undefined && rules[0].allowOrigins[0] === '*') {
+    problems.push('rules[0].allowOrigins ["*"] with originStore: a stored origin that names no rule joins the first rule, and a "*" rule holds every origin already; put a rule that lists origins first');
+  }
+  return rules.filter((rule): rule is CorsRule => rule !== undefined);
+}
+
+/** A rule's `id`: what a stored origin's value names to join it (SPEC §10, §11). */
+function checkRuleId(value: unknown, at: string, problems: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)) {
+    problems.push(`${at}id ${JSON.stringify(value)}: a rule id is 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, e.g. "writers"`);
+    return undefined;
+  }
+  if (value === STORED_VALUE) {
+    problems.push(`${at}id "${STORED_VALUE}": a stored origin added without --rule holds "${STORED_VALUE}" and joins the first rule; choose another id`);
+    return undefined;
+  }
+  return value;
+}
+
+/** One rule's keys (SPEC §1), every problem named with `at` in front (`""`, or `rules[1].`). */
+function checkRule(file: Record<string, unknown>, at: string, store: boolean, problems: string[], notes: string[]): CorsRule {
+  const allowCredentials = checkBoolean(file, 'allowCredentials', DEFAULT_POLICY.allowCredentials, at, problems);
+  const allowOrigins = checkOrigins(file.allowOrigins, allowCredentials, store, at, problems, notes);
+  const allowMethods = checkStrings(file, 'allowMethods', DEFAULT_POLICY.allowMethods, at, problems).flatMap((method, index) =>
+    checkMethod(method, index, at, problems),
+  );
+  const allowHeaders = checkStrings(file, 'allowHeaders', DEFAULT_POLICY.allowHeaders, at, problems).flatMap((name, index) =>
+    checkHeaderName(`${at}allowHeaders`, name, index, true, problems).map((n) => n.toLowerCase()),
+  );
+  const exposeHeaders = checkStrings(file, 'exposeHeaders', DEFAULT_POLICY.exposeHeaders, at, problems).flatMap((name, index) =>
+    checkHeaderName(`${at}exposeHeaders`, name, index, false, problems),
+  );
+  if (allowCredentials && exposeHeaders.includes('*')) {
+    problems.push(
+      `${at}exposeHeaders: "*" exposes nothing on credentialed requests (browsers read it as a header named "*"); list the headers by name`,
+    );
+  }
+  const maxAge = checkMaxAge(file.maxAge, at, problems);
+  return {
     allowOrigins: unique(allowOrigins),
     allowMethods: unique(allowMethods),
     allowHeaders: unique(allowHeaders),
     exposeHeaders: unique(exposeHeaders),
     allowCredentials,
     maxAge,
-    preflight,
-    ...(originStore === undefined ? {} : { originStore }),
-    ...(legacyQueryParameters.length === 0 ? {} : { legacyQueryParameters: unique(legacyQueryParameters) }),
-    ...(file.mode === 'report-only' ? { mode: 'report-only' as const } : {}),
   };
 }
 
@@ -191,31 +267,32 @@ function checkOriginStore(value: unknown, problems: string[]): 'keyvaluestore' |
   return undefined;
 }
 
-function checkOrigins(value: unknown, allowCredentials: boolean, store: boolean, problems: string[], notes: string[]): string[] {
+function checkOrigins(value: unknown, allowCredentials: boolean, store: boolean, at: string, problems: string[], notes: string[]): string[] {
   const example = 'e.g. "allowOrigins": ["https://app.example.com"]';
   if (value === undefined) {
-    problems.push(`allowOrigins is required: list the origins allowed to read responses, ${example}`);
+    problems.push(`${at}allowOrigins is required: list the origins allowed to read responses, ${example}`);
     return [];
   }
   if (!Array.isArray(value)) {
-    problems.push(`allowOrigins must be an array of origins, ${example}`);
+    problems.push(`${at}allowOrigins must be an array of origins, ${example}`);
     return [];
   }
   if (value.length === 0) {
     // With a store, every origin may live in it: an empty list inlines none.
-    if (!store) problems.push(`allowOrigins is empty: list at least one origin, ${example}`);
+    if (!store) problems.push(`${at}allowOrigins is empty: list at least one origin, ${example}`);
     return [];
   }
-  if (store && value.includes('*')) {
+  if (store && at === '' && value.includes('*')) {
     problems.push('allowOrigins ["*"] with originStore: "*" already allows every origin, so a store would add nothing; list origins, or remove originStore');
     return [];
   }
   if (value.includes('*')) {
     if (value.length > 1) {
-      problems.push('allowOrigins: "*" already allows every origin; use ["*"] alone, or remove "*" and list origins');
+      problems.push(`${at}allowOrigins: "*" already allows every origin; use ["*"] alone, or remove "*" and list origins`);
     } else if (allowCredentials) {
       problems.push(
-        'allowOrigins ["*"] with allowCredentials: true: browsers never send credentials to "*" and would let any site read ' +
+        `${at}allowOrigins ["*"] with allowCredentials: true: ` +
+          'browsers never send credentials to "*" and would let any site read ' +
           'credentialed responses if they did; list the origins, or set allowCredentials to false',
       );
     }
@@ -224,11 +301,11 @@ function checkOrigins(value: unknown, allowCredentials: boolean, store: boolean,
   return value.flatMap((entry: unknown, index) => {
     const checked = originEntry(entry);
     if ('problem' in checked) {
-      problems.push(`allowOrigins[${index}] ${JSON.stringify(entry)}: ${checked.problem}`);
+      problems.push(`${at}allowOrigins[${index}] ${JSON.stringify(entry)}: ${checked.problem}`);
       return [];
     }
     if (checked.rewritten !== undefined) {
-      notes.push(`allowOrigins[${index}] ${JSON.stringify(entry)} is sent by browsers as "${checked.entry}" (${checked.rewritten}); built as that`);
+      notes.push(`${at}allowOrigins[${index}] ${JSON.stringify(entry)} is sent by browsers as "${checked.entry}" (${checked.rewritten}); built as that`);
     }
     return [checked.entry];
   });
@@ -449,15 +526,15 @@ function urlHost(url: string): string | null {
   }
 }
 
-function checkMethod(method: string, index: number, problems: string[]): string[] {
+function checkMethod(method: string, index: number, at: string, problems: string[]): string[] {
   if (!isToken(method) || method === '*') {
     problems.push(
-      `allowMethods[${index}] ${JSON.stringify(method)}: not an HTTP method (a token such as "GET" or "PATCH"; "*" is not a method)`,
+      `${at}allowMethods[${index}] ${JSON.stringify(method)}: not an HTTP method (a token such as "GET" or "PATCH"; "*" is not a method)`,
     );
     return [];
   }
   if (method === RESERVED_NAME) {
-    problems.push(`allowMethods[${index}] "${RESERVED_NAME}": cannot be a key of the lookup table inlined into the functions; remove it`);
+    problems.push(`${at}allowMethods[${index}] "${RESERVED_NAME}": cannot be a key of the lookup table inlined into the functions; remove it`);
     return [];
   }
   const upper = method.toUpperCase();
@@ -480,31 +557,31 @@ function checkHeaderName(key: string, name: string, index: number, prefixAllowed
   return [];
 }
 
-function checkStrings(file: Record<string, unknown>, key: keyof CorsPolicy, fallback: string[], problems: string[]): string[] {
+function checkStrings(file: Record<string, unknown>, key: 'allowMethods' | 'allowHeaders' | 'exposeHeaders', fallback: string[], at: string, problems: string[]): string[] {
   const value = file[key];
   if (value === undefined) return fallback;
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
-    problems.push(`${key} must be an array of strings, e.g. ${JSON.stringify(key === 'allowMethods' ? ['GET', 'PUT'] : ['x-request-id'])}`);
+    problems.push(`${at}${key} must be an array of strings, e.g. ${JSON.stringify(key === 'allowMethods' ? ['GET', 'PUT'] : ['x-request-id'])}`);
     return [];
   }
   return value as string[];
 }
 
-function checkBoolean(file: Record<string, unknown>, key: 'allowCredentials', fallback: boolean, problems: string[]): boolean {
+function checkBoolean(file: Record<string, unknown>, key: 'allowCredentials', fallback: boolean, at: string, problems: string[]): boolean {
   const value = file[key];
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') {
-    problems.push(`${key} must be true or false (a JSON boolean, not ${JSON.stringify(value)})`);
+    problems.push(`${at}${key} must be true or false (a JSON boolean, not ${JSON.stringify(value)})`);
     return fallback;
   }
   return value;
 }
 
-function checkMaxAge(value: unknown, problems: string[]): number | undefined {
+function checkMaxAge(value: unknown, at: string, problems: string[]): number | undefined {
   if (value === undefined) return DEFAULT_POLICY.maxAge;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_AGE_LIMIT) {
     problems.push(
-      `maxAge ${JSON.stringify(value)}: must be a whole number of seconds from 0 to ${MAX_AGE_LIMIT} (a day, the longest browsers honour), or absent for no header`,
+      `${at}maxAge ${JSON.stringify(value)}: must be a whole number of seconds from 0 to ${MAX_AGE_LIMIT} (a day, the longest browsers honour), or absent for no header`,
     );
     return undefined;
   }

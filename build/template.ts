@@ -8,6 +8,7 @@
  */
 import { Scalar, isScalar, isSeq, parse, parseDocument, visit, type Document, type Tags } from 'yaml';
 import type { CorsPolicy } from '../functions/core/policy.ts';
+import { policyMethods } from './policy-file.ts';
 import { cloudFrontAllowedMethods } from './cloudfront-methods.ts';
 
 /** Where the CloudFront Function's code goes in the template. */
@@ -31,7 +32,7 @@ export function deployableTemplate(source: string, functionCode: string | null, 
   const literals: Record<string, unknown> = {
     Preflight: policy.preflight,
     OriginStore: policy.originStore ?? 'none',
-    AllowedMethods: cloudFrontAllowedMethods(policy.allowMethods),
+    AllowedMethods: cloudFrontAllowedMethods(policyMethods(policy)),
   };
   visit(doc, {
     Scalar(_, node) {

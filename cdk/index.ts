@@ -25,7 +25,7 @@ import type * as Constructs from 'constructs';
 import { BuildError, ROOT, STORE_SECRET_FILE } from '../build/build.ts';
 import { cloudFrontAllowedMethods } from '../build/cloudfront-methods.ts';
 import { CACHE_POLICY, LAMBDA_EDGE, FORWARDED_HEADERS } from '../build/edge-resources.ts';
-import { readPolicyFile, validatePolicy, type CorsPolicyFile } from '../build/policy-file.ts';
+import { policyMethods, readPolicyFile, validatePolicy, type CorsPolicyFile } from '../build/policy-file.ts';
 import type { CorsPolicy } from '../functions/core/policy.ts';
 
 /**
@@ -203,7 +203,7 @@ export class CloudFrontCors extends Construct {
       ],
       cachePolicy: this.cachePolicy,
       ...(this.originRequestPolicy !== undefined ? { originRequestPolicy: this.originRequestPolicy } : {}),
-      allowedMethods: allowedMethods(this.policy.allowMethods),
+      allowedMethods: allowedMethods(policyMethods(this.policy)),
       // CACHED_METHODS: GET and HEAD only; a cached OPTIONS answer would ignore the preflight headers.
       cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
     };

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { readPolicyFile } from '../build/policy-file.ts';
+import type { CorsRule } from '../functions/core/policy.ts';
 import { parseFlags, type Command } from './command.ts';
 
 export const validateCommand: Command = {
@@ -26,12 +27,18 @@ reason it is refused.
     const notes: string[] = [];
     const policy = readPolicyFile(resolve(config), notes, config);
     for (const note of notes) output.err(`note: ${note}`);
-    const inlined = `${policy.allowOrigins.length} origin${policy.allowOrigins.length === 1 ? '' : 's'}`;
-    const origins = policy.allowOrigins[0] === '*' ? 'any origin ("*")' : policy.originStore ? `${inlined}, and those in its KeyValueStore` : inlined;
-    output.out(
-      `${config}: valid: ${origins}; methods ${policy.allowMethods.join(', ')}; credentials ${policy.allowCredentials ? 'yes' : 'no'}; ` +
-        `preflights answered at the ${policy.preflight}`,
-    );
+    const summary = (rule: CorsRule, store: boolean) => {
+      const inlined = `${rule.allowOrigins.length} origin${rule.allowOrigins.length === 1 ? '' : 's'}`;
+      const origins = rule.allowOrigins[0] === '*' ? 'any origin ("*")' : store ? `${inlined}, and those in its KeyValueStore` : inlined;
+      return `${origins}; methods ${rule.allowMethods.join(', ')}; credentials ${rule.allowCredentials ? 'yes' : 'no'}`;
+    };
+    if (policy.rules === undefined) {
+      output.out(`${config}: valid: ${summary(policy, policy.originStore !== undefined)}; preflights answered at the ${policy.preflight}`);
+    } else {
+      const store = policy.originStore === undefined ? '' : ', stored origins in the rule their value names (the first by default)';
+      output.out(`${config}: valid: ${policy.rules.length} rules, the first that matches a request decides${store}; preflights answered at the ${policy.preflight}`);
+      policy.rules.forEach((rule, index) => output.out(`  rules[${index}]${rule.id === undefined ? '' : ` (${rule.id})`}: ${summary(rule, false)}`));
+    }
     return 0;
   },
 };

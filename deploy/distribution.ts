@@ -16,7 +16,7 @@ import {
   UpdateDistributionCommand,
   type DistributionConfig,
 } from '@aws-sdk/client-cloudfront';
-import { readPolicyFile } from '../build/policy-file.ts';
+import { policyMethods, readPolicyFile } from '../build/policy-file.ts';
 import { BadArguments, Refusal, type Output } from '../cli/command.ts';
 import { awsMessage } from './aws-message.ts';
 import { planAttach, planDetach, renderChanges, type EdgeTargets, type Plan, type PreviousSettings } from './plan.ts';
@@ -76,7 +76,7 @@ export async function attach(flags: Flags, output: Output): Promise<number> {
   const pathPattern = flags['path-pattern'];
 
   return writeWithRetry(cloudfront, id, flags['dry-run'] === true, output, async (config, tags) => {
-    const plan = planAttach(config, targets, { pathPattern, methods: policy.allowMethods, force: flags.force === true });
+    const plan = planAttach(config, targets, { pathPattern, methods: policyMethods(policy), force: flags.force === true });
     // Keep what the behavior had before the first attach; a later attach must not overwrite it with ours.
     const key = tagKey(pathPattern);
     const record = plan.ok && plan.changes.length > 0 && !tags.some((tag) => tag.Key === key);

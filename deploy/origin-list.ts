@@ -9,8 +9,7 @@ import { storeKey } from '../build/policy-file.ts';
 export { storeKey };
 import { Refusal } from '../cli/command.ts';
 
-/** The value stored with each origin. The function reads whether a key exists, never its value. */
-export const STORED_VALUE = 'allowed';
+export { STORED_VALUE } from '../functions/core/store.ts';
 
 /**
  * Checks origins for the store (SPEC §1 and §10) and returns their keys, in order, without

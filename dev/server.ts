@@ -60,8 +60,9 @@ export async function startDev(options: DevOptions = {}): Promise<DevServer> {
   let policy: object;
   try {
     policy = options.policy ?? readPolicyFile(resolve(options.config ?? 'cors.config.json'), [], options.config ?? 'cors.config.json');
-    const allowOrigins = (policy as { allowOrigins: string[] }).allowOrigins;
-    const withDemo = options.allowDemoOrigins === false || allowOrigins.includes('*') ? allowOrigins : [...allowOrigins, ...demoOrigins];
+    // The demo page's origins join every rule that lists origins, so it can show what each allows.
+    const withDemo = (allowOrigins: string[]) => (options.allowDemoOrigins === false || allowOrigins.includes('*') ? allowOrigins : [...allowOrigins, ...demoOrigins]);
+    const rules = (policy as { rules?: unknown }).rules;
     const stored = (policy as { originStore?: string }).originStore !== undefined;
     if (options.kvs !== undefined && !stored) {
       throw new Refusal(`--kvs ${options.kvs}: the policy keeps no origins in a store; add "originStore": "keyvaluestore" to it, or drop --kvs`);
@@ -71,7 +72,10 @@ export async function startDev(options: DevOptions = {}): Promise<DevServer> {
     }
     // A refused origin in the file at start is refused outright; one written later is reported and skipped.
     const store = options.kvs === undefined ? undefined : fileStore(resolve(options.kvs), options.onStoreProblem);
-    handlers = await buildInMemory({ ...policy, allowOrigins: withDemo }, store === undefined ? {} : { store });
+    const demoPolicy = Array.isArray(rules)
+      ? { ...policy, rules: rules.map((rule: { allowOrigins: string[] }) => ({ ...rule, allowOrigins: withDemo(rule.allowOrigins) })) }
+      : { ...policy, allowOrigins: withDemo((policy as { allowOrigins: string[] }).allowOrigins) };
+    handlers = await buildInMemory(demoPolicy, store === undefined ? {} : { store });
   } catch (error) {
     await close(demo);
     throw error;

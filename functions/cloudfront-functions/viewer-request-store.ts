@@ -15,9 +15,9 @@
 import cf from 'cloudfront';
 import crypto from 'crypto';
 import type { CloudFrontFunctionsEvent } from 'aws-lambda';
-import { judgeOrigin, viewerRequest, type ViewerAnswer } from '../core/cors.ts';
+import { joinRule, judgeOrigin, viewerRequest, type JudgedOrigin, type ViewerAnswer } from '../core/cors.ts';
 import type { Origin } from '../core/origin.ts';
-import { VOUCH_HEADER, storeKeys, vouchMessage } from '../core/store.ts';
+import { VOUCH_HEADER, storeKeys, storedRule, vouchMessage } from '../core/store.ts';
 import { dropLegacyParameters, headerValues, isReported, written, type Request, type Response } from './event.ts';
 
 const kvs = cf.kvs();
@@ -39,12 +39,18 @@ export async function handler(event: Pick<CloudFrontFunctionsEvent, 'request'> &
     // An origin the built-in policy does not allow may be in the store: when the policy refused it,
     // and when it went to the origin as the site's own, since that answer is cached under its
     // `Origin` and would otherwise reach the same origin on another host name without CORS headers.
-    if (origin !== null && !origin.allowed && (isRefusal(answer) || isOwnOriginForward(answer, origin, values[0] as string)) && (await isStored(origin))) {
-      origin.allowed = true;
+    // With rules, whenever no rule names it: a `"*"` rule may hold it, and the rule a stored origin
+    // joins may come first (SPEC §11).
+    const unnamed =
+      origin !== null &&
+      (CORS_CODE.usesRules ? !origin.named : !origin.allowed && (isRefusal(answer) || isOwnOriginForward(answer, origin, values[0] as string)));
+    const rule = unnamed ? await storedRuleOf(origin as Origin) : -1;
+    if (rule >= 0) {
+      joinRule(origin as JudgedOrigin, rule);
       answer = viewerRequest(CORS_POLICY, request.method, header, () => origin);
       // Forwarded to the origin (not a preflight answered here): the origin response needs the vouch.
       if (typeof answer === 'string' || answer === undefined) {
-        headers[VOUCH_HEADER] = { value: vouchFor(event.context ? event.context.distributionId : '', origin.serialized) };
+        headers[VOUCH_HEADER] = { value: vouchFor(event.context ? event.context.distributionId : '', rule, (origin as Origin).serialized) };
       }
     }
     // Report-only: judged after the store, so an origin found there is not reported.
@@ -69,21 +75,27 @@ function isOwnOriginForward(answer: ViewerAnswer, origin: Origin, value: string)
   return answer === origin.serialized || (answer === undefined && value === origin.serialized);
 }
 
-/** Whether the store holds the origin, or a wildcard over it. */
-async function isStored(origin: Origin): Promise<boolean> {
+/**
+ * The position of the rule the store puts an origin in, from its own key or the nearest wildcard
+ * over it (see `storedRule`), or -1 when the store holds neither.
+ */
+async function storedRuleOf(origin: Origin): Promise<number> {
   const keys = storeKeys(origin);
   for (let i = 0; i < keys.length; i++) {
     try {
-      if ((await kvs.exists(keys[i] as string)) === true) return true;
+      // Without rules, whether a key exists is all there is to know.
+      if (!CORS_CODE.usesRules) {
+        if ((await kvs.exists(keys[i] as string)) === true) return 0;
+      } else return storedRule(CORS_POLICY, await kvs.get(keys[i] as string));
     } catch (error) {
-      // An unreadable store allows nothing.
+      // Not there (`get` rejects for a missing key), or an unreadable store: which allows nothing.
     }
   }
-  return false;
+  return -1;
 }
 
-/** The vouch for an origin on this distribution, now (see `VOUCH_HEADER`). */
-function vouchFor(distributionId: string, origin: string): string {
+/** The vouch for an origin in a rule on this distribution, now (see `VOUCH_HEADER`). */
+function vouchFor(distributionId: string, rule: number, origin: string): string {
   const seconds = String(Math.floor(Date.now() / 1000));
-  return seconds + '.' + crypto.createHmac('sha256', CORS_STORE_SECRET).update(vouchMessage(distributionId, seconds, origin)).digest('hex');
+  return seconds + '.' + rule + '.' + crypto.createHmac('sha256', CORS_STORE_SECRET).update(vouchMessage(distributionId, seconds, String(rule), origin)).digest('hex');
 }

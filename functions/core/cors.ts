@@ -9,7 +9,7 @@
  * carries only what its policy needs (see `functions/policy-inline.d.ts`).
  */
 import { parseOrigin, type Origin } from './origin.ts';
-import { isAllowedHeader, isListedOrigin, type CompiledPolicy } from './policy.ts';
+import { isAllowedHeader, isListedOrigin, ruleAt, type CompiledPolicy, type CompiledRule } from './policy.ts';
 import { asciiLowerCase, trimWhitespace } from './text.ts';
 
 /** Returns every value a request header has, in order; `[]` when it has none. Names are lower case. */
@@ -24,14 +24,22 @@ export type HeaderFields = Record<string, string>;
 
 /** An origin as {@link judgeOrigin} reads it: canonical, and whether the policy allows it. */
 export interface JudgedOrigin extends Origin {
+  /** Some rule's origins hold it, `"*"` included. */
   allowed: boolean;
+  /** With rules (`CORS_CODE.usesRules`): the positions of the rules whose origins hold it, in order. */
+  inRules?: number[];
+  /** With rules: a rule names it (not only `"*"`), so it has a cache entry of its own (SPEC §11). */
+  named?: boolean;
 }
 
 /** Reads an `Origin` value against a policy; the Lambda@Edge handlers pass a memoized one. */
 export type OriginJudge = (policy: CompiledPolicy, value: string) => JudgedOrigin | null;
 
-/** Answers an allowed origin's preflight (see {@link preflightHeaders}); Lambda@Edge passes a memoized one. */
-export type PreflightJudge = typeof preflightHeaders;
+/**
+ * Answers an allowed origin's preflight: its answer's headers, or `null` when no rule allows it
+ * (see {@link preflightHeaders}, {@link rulesPreflightHeaders}); Lambda@Edge passes a memoized one.
+ */
+export type PreflightJudge = (policy: CompiledPolicy, origin: JudgedOrigin, methods: string[], header: HeaderReader) => HeaderFields | null;
 
 /** A preflight answered at the edge (SPEC §4.5). */
 export interface PreflightAnswer {
@@ -75,6 +83,9 @@ const NO_VALUES: string[] = [];
 /** The `Vary` of every preflight answer, whoever gives it. */
 export const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
 
+/** The rules that hold an allowed origin of a one-rule policy; never written. */
+const ONE_RULE = [0];
+
 /**
  * Decides what the viewer-request handler does (SPEC §4): pass the request on, forward it with a
  * canonical (or `null`) `Origin` so the cache keys on one value per allowed origin, or answer a
@@ -106,15 +117,19 @@ export function viewerRequest(
   const methods = method === 'OPTIONS' ? header('access-control-request-method') : NO_VALUES;
   const preflight = methods.length > 0;
   if (CORS_CODE.usesEdgePreflight && policy.preflightAtEdge && preflight) {
-    const headers = allowed ? (answer || preflightHeaders)(policy, (origin as Origin).serialized, methods, header) : null;
+    const headers = allowed ? (answer || (CORS_CODE.usesRules ? rulesPreflightHeaders : preflightHeaders))(policy, origin as JudgedOrigin, methods, header) : null;
     if (headers === null) return { answerStatus: 403, answerHeaders: { vary: PREFLIGHT_VARY } };
     headers['vary'] = PREFLIGHT_VARY; // the same value each time, so an answer a memo keeps stays right
     return { answerStatus: 204, answerHeaders: headers };
   }
   // SPEC §4.6: in public mode the answer is `*` whoever asks, so every cross-origin request shares
-  // the `null` entry, as every refused request does (§4.4). A preflight the origin answers keeps
-  // its origin: origin-response judges it.
-  const forward = allowed && (!(CORS_CODE.usesAnyOrigin && policy.anyOrigin) || preflight) ? (origin as Origin).serialized : 'null';
+  // the `null` entry, as every refused request does (§4.4); with rules, so does every origin that
+  // only a `"*"` rule holds (§11). A preflight the origin answers keeps its origin: origin-response
+  // judges it.
+  const forward =
+    allowed && (CORS_CODE.usesRules ? (origin as JudgedOrigin).named || preflight : !(CORS_CODE.usesAnyOrigin && policy.anyOrigin) || preflight)
+      ? (origin as Origin).serialized
+      : 'null';
   return forward === value && values.length === 1 ? undefined : forward; // what browsers send: nothing to write
 }
 
@@ -123,20 +138,26 @@ export type RefusalReason = 'not allowed' | 'malformed' | 'method' | 'header';
 
 /**
  * Why the policy refuses a viewer request, or `null` when it does not: no `Origin`, the site's own,
- * or an allowed origin asking for an allowed method and headers. `"null"` and a value that is not
- * an origin, or two `Origin` headers, are `malformed` except the literal `null`, which is `not allowed`.
- * The same judgement as {@link viewerRequest}, with the reason kept, for report-only logging.
+ * or an origin a rule allows asking for a method and headers that rule allows. `"null"` and a value
+ * that is not an origin, or two `Origin` headers, are `malformed` except the literal `null`, which
+ * is `not allowed`. The same judgement as {@link viewerRequest} and {@link originResponse}, with
+ * the reason kept, for report-only logging.
  */
 export function refusalReason(policy: CompiledPolicy, method: unknown, header: HeaderReader, judge?: OriginJudge): RefusalReason | null {
   const values = header('origin');
   if (values.length === 0) return null;
   const origin = values.length === 1 ? (judge || judgeOrigin)(policy, values[0] as string) : null;
-  // Public mode answers `*` to any request that is not a preflight, whatever its `Origin` (SPEC §4.6).
-  const publicRead = CORS_CODE.usesAnyOrigin && policy.anyOrigin && !isPreflight(method, header);
+  // A `"*"` rule answers a request that is not a preflight whatever its `Origin` (SPEC §4.6).
+  const publicRead = isPublicRead(policy, method, header);
   if (origin === null) return publicRead ? null : values.length === 1 && values[0] === 'null' ? 'not allowed' : 'malformed';
   if (isSameOrigin(origin, header('host'))) return null;
   if (!origin.allowed) return publicRead ? null : 'not allowed';
-  return preflightRefusal(policy, method, header, origin.serialized);
+  return requestRefusal(policy, method, header, origin);
+}
+
+/** Whether a request that is not a preflight gets `*` whatever its origin: a `"*"` rule allows its method. */
+export function isPublicRead(policy: CompiledPolicy, method: unknown, header: HeaderReader): boolean {
+  return CORS_CODE.usesAnyOrigin && !isPreflight(method, header) && readingRule(policy, null, method) !== null;
 }
 
 /** Whether a request is a CORS preflight: `OPTIONS` with `Access-Control-Request-Method`. */
@@ -145,15 +166,52 @@ export function isPreflight(method: unknown, header: HeaderReader): boolean {
 }
 
 /**
- * Why the policy refuses a preflight from an origin it allows: its method, or one of its headers;
- * `null` for a preflight it allows, or a request that is not a preflight.
+ * Why the policy refuses a request from an origin some rule holds: no such rule allows its method
+ * (the requested one, for a preflight), or, for a preflight, one of its headers; `null` when a
+ * rule allows it.
  */
-export function preflightRefusal(policy: CompiledPolicy, method: unknown, header: HeaderReader, origin: string): 'method' | 'header' | null {
+export function requestRefusal(policy: CompiledPolicy, method: unknown, header: HeaderReader, origin: JudgedOrigin): 'method' | 'header' | null {
   const methods = method === 'OPTIONS' ? header('access-control-request-method') : NO_VALUES;
-  if (methods.length === 0) return null;
+  if (methods.length === 0) return readingRule(policy, origin, method) === null ? 'method' : null;
   const requested = methods.length === 1 ? listItem(methods[0] as string) : null;
-  if (requested === null || policy.methods[requested] !== 1) return 'method';
-  return preflightHeaders(policy, origin, methods, header) === null ? 'header' : null;
+  const rules = CORS_CODE.usesRules ? (origin.inRules as number[]) : ONE_RULE;
+  let refusal: 'method' | 'header' = 'method';
+  for (let i = 0; i < rules.length; i++) {
+    const rule = ruleAt(policy, rules[i] as number);
+    if (requested === null || rule.methods[requested] !== 1) continue;
+    if (preflightHeaders(rule, origin, methods, header) !== null) return null;
+    refusal = 'header';
+  }
+  return refusal;
+}
+
+/**
+ * The rule that answers a request that is not a preflight (SPEC §11): the first whose origins hold
+ * the origin and whose methods hold the method, as S3 picks its CORS rule. For `origin` `null` (no
+ * `Origin`, `null`, or one no rule can name), the first `"*"` rule that allows the method.
+ */
+export function readingRule(policy: CompiledPolicy, origin: JudgedOrigin | null, method: unknown): CompiledRule | null {
+  const rules = origin === null ? null : CORS_CODE.usesRules ? (origin.inRules as number[]) : ONE_RULE;
+  const count = rules !== null ? rules.length : CORS_CODE.usesRules ? policy.laterRules.length + 1 : 1;
+  for (let i = 0; i < count; i++) {
+    const rule = ruleAt(policy, rules === null ? i : (rules[i] as number));
+    if ((rules !== null || rule.anyOrigin) && rule.methods[method as string] === 1) return rule;
+  }
+  return null;
+}
+
+/**
+ * An allowed origin's preflight answer under rules (SPEC §11): the headers of the first rule whose
+ * origins hold the origin and which allows the requested method and every requested header, or
+ * `null` when none does.
+ */
+export function rulesPreflightHeaders(policy: CompiledPolicy, origin: JudgedOrigin, methods: string[], header: HeaderReader): HeaderFields | null {
+  const rules = origin.inRules as number[];
+  for (let i = 0; i < rules.length; i++) {
+    const headers = preflightHeaders(ruleAt(policy, rules[i] as number), origin, methods, header);
+    if (headers !== null) return headers;
+  }
+  return null;
 }
 
 /** The line a report-only handler logs for a request the policy refuses: what `npx cloudfront-cors report` reads. */
@@ -187,21 +245,30 @@ export function originResponse(
   const methods = method === 'OPTIONS' && values.length > 0 ? header('access-control-request-method') : NO_VALUES;
   if (!policy.preflightAtEdge && methods.length > 0) {
     // SPEC §5.5: the policy, not the origin, decides; an S3 bucket without CORS rules answers 403.
-    const headers = allowed ? preflightHeaders(policy, (origin as Origin).serialized, methods, header) : null;
+    const headers = allowed ? (CORS_CODE.usesRules ? rulesPreflightHeaders : preflightHeaders)(policy, origin as JudgedOrigin, methods, header) : null;
     return { status: headers !== null && status >= 400 ? 204 : null, headers: headers || {}, vary: mergeInto(vary, PREFLIGHT_VARY) };
   }
 
+  // SPEC §11: the first rule that holds the origin and allows the method (the requested one, for a
+  // preflight the viewer request let through) answers; for a request whose origin no rule names
+  // (`null` from the viewer request), a `"*"` rule.
+  const requested = methods.length === 0 ? method : methods.length === 1 ? listItem(methods[0] as string) : null;
+  const rule = readingRule(policy, allowed ? origin : null, requested);
   const headers: HeaderFields = {};
-  if (policy.anyOrigin) {
+  if (rule !== null) {
     // `*` does not depend on the request, so it is safe in a cache entry every viewer shares,
     // including one first filled by a request without `Origin`.
-    headers[ALLOW_ORIGIN] = '*';
-  } else if (allowed) {
-    headers[ALLOW_ORIGIN] = (origin as Origin).serialized;
-    if (policy.allowCredentials) headers[ALLOW_CREDENTIALS] = 'true';
+    headers[ALLOW_ORIGIN] = rule.anyOrigin ? '*' : (origin as Origin).serialized;
+    if (rule.allowCredentials) headers[ALLOW_CREDENTIALS] = 'true';
+    if (rule.exposeHeaders !== '') headers['access-control-expose-headers'] = rule.exposeHeaders;
   }
-  if ((policy.anyOrigin || allowed) && policy.exposeHeaders !== '') headers['access-control-expose-headers'] = policy.exposeHeaders;
-  return { status: null, headers, vary: policy.anyOrigin ? null : mergeInto(vary, 'Origin') };
+  return { status: null, headers, vary: isPublic(policy) ? null : mergeInto(vary, 'Origin') };
+}
+
+/** Whether every rule is `"*"`: no answer depends on `Origin`, so none needs `Vary: Origin`. */
+function isPublic(policy: CompiledPolicy): boolean {
+  for (let i = 0; i < policy.laterRules.length; i++) if (!(policy.laterRules[i] as CompiledRule).anyOrigin) return false;
+  return policy.anyOrigin;
 }
 
 /**
@@ -216,7 +283,43 @@ export function judgeOrigin(policy: CompiledPolicy, value: string): JudgedOrigin
   if (origin === null) return null;
   const host = origin.hostName;
   origin.allowed = host.slice(-1) !== '.' && ((CORS_CODE.usesAnyOrigin && policy.anyOrigin) || isListedOrigin(policy, origin));
+  if (CORS_CODE.usesRules) judgeRules(policy, origin);
   return origin;
+}
+
+/**
+ * With rules (SPEC §11): which rules' origins hold an origin, in order, and whether one names it;
+ * allowed when any does. A fully qualified host is held by none, `"*"` rules included.
+ */
+export function judgeRules(policy: CompiledPolicy, origin: JudgedOrigin): void {
+  const inRules: number[] = [];
+  let named = false;
+  if (origin.hostName.slice(-1) !== '.') {
+    for (let i = 0; i <= policy.laterRules.length; i++) {
+      const rule = ruleAt(policy, i);
+      const any = CORS_CODE.usesAnyOrigin && rule.anyOrigin;
+      if (any || isListedOrigin(rule, origin)) {
+        inRules.push(i);
+        if (!any) named = true;
+      }
+    }
+  }
+  origin.inRules = inRules;
+  origin.named = named;
+  origin.allowed = inRules.length > 0;
+}
+
+/**
+ * An origin found in the store (SPEC §10), allowed in the rule its value names: that rule joins the
+ * rules that hold it, in order (SPEC §11). Without rules, the policy's one rule. Writes new
+ * values, so a judgement a memo keeps is never changed.
+ */
+export function joinRule(origin: JudgedOrigin, rule: number): void {
+  origin.allowed = true;
+  if (CORS_CODE.usesRules) {
+    origin.inRules = (origin.inRules as number[]).concat(rule).sort((a, b) => a - b);
+    origin.named = true;
+  }
 }
 
 /**
@@ -282,12 +385,12 @@ export function isToken(value: string): boolean {
 }
 
 /**
- * The headers of an allowed preflight answer, or `null` when the policy refuses the requested
+ * The headers of a preflight answer under one rule, or `null` when the rule refuses the requested
  * method or any requested header. `Vary` is left to the caller.
  *
  * @param methods every `Access-Control-Request-Method` value, as the caller has read them
  */
-export function preflightHeaders(policy: CompiledPolicy, origin: string, methods: string[], header: HeaderReader): HeaderFields | null {
+export function preflightHeaders(policy: CompiledRule, origin: Origin, methods: string[], header: HeaderReader): HeaderFields | null {
   const method = methods.length === 1 ? listItem(methods[0] as string) : null;
   // Fetch compares methods case-sensitively: browsers upper-case only the six standard methods.
   if (method === null || policy.methods[method] !== 1) return null;
@@ -305,7 +408,7 @@ export function preflightHeaders(policy: CompiledPolicy, origin: string, methods
   }
 
   const headers: HeaderFields = {};
-  headers[ALLOW_ORIGIN] = CORS_CODE.usesAnyOrigin && policy.anyOrigin ? '*' : origin;
+  headers[ALLOW_ORIGIN] = CORS_CODE.usesAnyOrigin && policy.anyOrigin ? '*' : origin.serialized;
   headers[ALLOW_METHODS] = policy.allowMethods;
   if (names.length > 0) headers[ALLOW_HEADERS] = names.join(', ');
   if (CORS_CODE.usesMaxAge && policy.maxAge !== '') headers['access-control-max-age'] = policy.maxAge;

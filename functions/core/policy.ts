@@ -9,12 +9,15 @@ import { parseOrigin, type Origin } from './origin.ts';
 export type PreflightMode = 'edge' | 'origin';
 
 /**
- * A validated policy with every default applied (SPEC §1). Produced by `validatePolicy`.
+ * One rule (SPEC §11): which origins may make which requests, and what their answers say. A
+ * policy's rules are tried in order, as S3 tries its CORS rules; a policy without `"rules"` is one.
  */
-export interface CorsPolicy {
+export interface CorsRule {
+  /** A name for the rule, which a stored origin's value may give to join it (SPEC §10). */
+  id?: string;
   /** Canonical exact origins, wildcard entries (`https://*.example.com`), or `["*"]` alone. */
   allowOrigins: string[];
-  /** Methods a preflight may ask for, exactly as browsers send them in `Access-Control-Request-Method`. */
+  /** Methods the rule allows, exactly as browsers send them (`Access-Control-Request-Method`). */
   allowMethods: string[];
   /** Lower-case header names; an entry ending in `*` allows every name with that prefix. */
   allowHeaders: string[];
@@ -24,6 +27,16 @@ export interface CorsPolicy {
   allowCredentials: boolean;
   /** Seconds a browser may cache a preflight answer; `undefined` sends no header. */
   maxAge: number | undefined;
+}
+
+/**
+ * A validated policy with every default applied (SPEC §1, §11). Produced by `validatePolicy`: one
+ * rule's fields at the top level, as a policy file without `"rules"` has them, or `rules`.
+ */
+export type CorsPolicy = PolicyWide & ((Omit<CorsRule, 'id'> & { rules?: undefined }) | { rules: CorsRule[] });
+
+/** What holds for every rule of a policy. */
+export interface PolicyWide {
   /** Who answers preflights. */
   preflight: PreflightMode;
   /** More origins live in a CloudFront KeyValueStore, read by the CloudFront Function (SPEC §10). */
@@ -34,8 +47,23 @@ export interface CorsPolicy {
   mode?: 'enforce' | 'report-only';
 }
 
+/** A policy's rules in order: its `rules`, or the one rule its top-level fields make. */
+export function policyRules(policy: CorsPolicy): CorsRule[] {
+  if (policy.rules !== undefined) return policy.rules;
+  return [
+    {
+      allowOrigins: policy.allowOrigins,
+      allowMethods: policy.allowMethods,
+      allowHeaders: policy.allowHeaders,
+      exposeHeaders: policy.exposeHeaders,
+      allowCredentials: policy.allowCredentials,
+      maxAge: policy.maxAge,
+    },
+  ];
+}
+
 /** Defaults for every optional key of the policy file (SPEC §1). */
-export const DEFAULT_POLICY: Omit<CorsPolicy, 'allowOrigins'> = {
+export const DEFAULT_POLICY: Omit<CorsRule, 'id' | 'allowOrigins'> & PolicyWide = {
   /** @default ["GET", "HEAD"] */
   allowMethods: ['GET', 'HEAD'],
   /** @default [] */
@@ -56,7 +84,7 @@ export const DEFAULT_POLICY: Omit<CorsPolicy, 'allowOrigins'> = {
  * use; none of them may be a name CloudFront's event objects use (`headers`, `method`, `origin`, …).
  */
 export const INTERNAL_PROPERTIES =
-  /^(anyOrigin|origins|methods|headerNames|headerPrefixes|allowMethods|exposeHeaders|allowCredentials|maxAge|preflightAtEdge|serialized|schemeAndPort|hostName|allowed|answerStatus|answerHeaders|originStore|legacyParameters|reportOnly)$/;
+  /^(anyOrigin|origins|methods|headerNames|headerPrefixes|allowMethods|exposeHeaders|allowCredentials|maxAge|preflightAtEdge|serialized|schemeAndPort|hostName|allowed|answerStatus|answerHeaders|originStore|legacyParameters|reportOnly|laterRules|ruleIds|inRules|named)$/;
 
 /** A set of strings as a plain object, because CloudFront Functions has no `Set`. */
 export type Lookup = Record<string, 1>;
@@ -88,8 +116,8 @@ export type HostList = string[];
  * function or an object, never `1`. Every key that holds an object (`https:`, `.example.com`) has a
  * character no inherited name has.
  */
-export interface CompiledPolicy {
-  /** `allowOrigins` is `["*"]`: public mode. */
+export interface CompiledRule {
+  /** `allowOrigins` is `["*"]`: any origin, answered `*`. */
   anyOrigin: boolean;
   /** Allowed origins by `schemeAndPort` (`https:`, `http:3000`; see `parseOrigin`), then by host. */
   origins: Record<string, HostTable>;
@@ -106,6 +134,19 @@ export interface CompiledPolicy {
   allowCredentials: boolean;
   /** Value of `Access-Control-Max-Age`, or `""` for none. */
   maxAge: string;
+}
+
+/**
+ * The policy as the handlers read it: its first rule's tables, what holds for every rule, and its
+ * other rules. Plain JSON, so the build can inline it into a bundle, and shaped so every
+ * per-request question is a table lookup.
+ *
+ * Lookups compare the value found with `=== 1` (or test for an object), never with `in`: a request
+ * may ask for `constructor` or `__proto__`, which every object inherits, and what it inherits is a
+ * function or an object, never `1`. Every key that holds an object (`https:`, `.example.com`) has a
+ * character no inherited name has.
+ */
+export interface CompiledPolicy extends CompiledRule {
   /** Preflights are answered by the viewer-request handler. */
   preflightAtEdge: boolean;
   /** More origins live in a CloudFront KeyValueStore (SPEC §10; see `store.ts`). */
@@ -114,6 +155,15 @@ export interface CompiledPolicy {
   legacyParameters: Lookup;
   /** Refused requests pass unchanged and are logged (`refusalReason`). */
   reportOnly: boolean;
+  /** The rules after the first, in order (SPEC §11); `[]` for a one-rule policy. See {@link ruleAt}. */
+  laterRules: CompiledRule[];
+  /** Each rule `id` by its position, 0 for the policy's own fields: which rule a stored origin joins. */
+  ruleIds: Record<string, number>;
+}
+
+/** A policy's rule by its position: 0 is the policy's own fields, then its {@link CompiledPolicy.laterRules}. */
+export function ruleAt(policy: CompiledPolicy, index: number): CompiledRule {
+  return index === 0 ? policy : (policy.laterRules[index - 1] as CompiledRule);
 }
 
 /**
@@ -123,28 +173,40 @@ export interface CompiledPolicy {
  *          // { 'https:': { '*.example.com': 1 } }
  */
 export function compilePolicy(policy: CorsPolicy): CompiledPolicy {
-  const headerPrefixes: string[] = [];
-  const exactHeaders: string[] = [];
-  for (let i = 0; i < policy.allowHeaders.length; i++) {
-    const name = policy.allowHeaders[i] as string;
-    if (name.charAt(name.length - 1) === '*') headerPrefixes.push(name.slice(0, -1));
-    else exactHeaders.push(name);
-  }
-  const anyOrigin = policy.allowOrigins.length === 1 && policy.allowOrigins[0] === '*';
+  const rules = policyRules(policy);
+  const ruleIds: Record<string, number> = {};
+  for (let i = 0; i < rules.length; i++) if ((rules[i] as CorsRule).id !== undefined) ruleIds[(rules[i] as CorsRule).id as string] = i;
   return {
-    anyOrigin,
-    origins: anyOrigin ? {} : originTables(policy.allowOrigins),
-    methods: lookup(policy.allowMethods),
-    headerNames: lookup(exactHeaders),
-    headerPrefixes,
-    allowMethods: policy.allowMethods.join(', '),
-    exposeHeaders: policy.exposeHeaders.join(', '),
-    allowCredentials: policy.allowCredentials,
-    maxAge: policy.maxAge === undefined ? '' : String(policy.maxAge),
+    ...compileRule(rules[0] as CorsRule),
     preflightAtEdge: policy.preflight === 'edge',
     originStore: policy.originStore === 'keyvaluestore',
     legacyParameters: lookup(policy.legacyQueryParameters ?? []),
     reportOnly: policy.mode === 'report-only',
+    laterRules: rules.slice(1).map(compileRule),
+    ruleIds,
+  };
+}
+
+/** One rule's lookup tables and answer values. */
+function compileRule(rule: CorsRule): CompiledRule {
+  const headerPrefixes: string[] = [];
+  const exactHeaders: string[] = [];
+  for (let i = 0; i < rule.allowHeaders.length; i++) {
+    const name = rule.allowHeaders[i] as string;
+    if (name.charAt(name.length - 1) === '*') headerPrefixes.push(name.slice(0, -1));
+    else exactHeaders.push(name);
+  }
+  const anyOrigin = rule.allowOrigins.length === 1 && rule.allowOrigins[0] === '*';
+  return {
+    anyOrigin,
+    origins: anyOrigin ? {} : originTables(rule.allowOrigins),
+    methods: lookup(rule.allowMethods),
+    headerNames: lookup(exactHeaders),
+    headerPrefixes,
+    allowMethods: rule.allowMethods.join(', '),
+    exposeHeaders: rule.exposeHeaders.join(', '),
+    allowCredentials: rule.allowCredentials,
+    maxAge: rule.maxAge === undefined ? '' : String(rule.maxAge),
   };
 }
 
@@ -176,6 +238,8 @@ export interface CodeShape {
   usesLegacyParameters: boolean;
   /** `"mode": "report-only"`: refused requests pass unchanged and are logged. */
   usesReportOnly: boolean;
+  /** More than one rule (SPEC §11): the first rule that matches a request decides. */
+  usesRules: boolean;
 }
 
 /** Every part of the engine: what the sources run with. */
@@ -191,6 +255,7 @@ export const WHOLE_ENGINE: CodeShape = {
   usesStore: true,
   usesLegacyParameters: true,
   usesReportOnly: true,
+  usesRules: true,
 };
 
 /**
@@ -199,27 +264,32 @@ export const WHOLE_ENGINE: CodeShape = {
  * @param lists whether the build writes large host tables as sorted lists (Lambda@Edge)
  */
 export function codeShape(policy: CompiledPolicy, lists?: boolean): CodeShape {
+  const rules: CompiledRule[] = [policy as CompiledRule].concat(policy.laterRules);
   let usesWildcards = false;
   let usesGroups = false;
-  for (const schemeAndPort in policy.origins) {
-    const table = policy.origins[schemeAndPort] as HostTable;
-    for (const key in table) {
-      if (key.charAt(0) === '*') usesWildcards = true;
-      if (key.charAt(0) === '.') usesGroups = true;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i] as CompiledRule;
+    for (const schemeAndPort in rule.origins) {
+      const table = rule.origins[schemeAndPort] as HostTable;
+      for (const key in table) {
+        if (key.charAt(0) === '*') usesWildcards = true;
+        if (key.charAt(0) === '.') usesGroups = true;
+      }
     }
   }
   return {
     usesWildcards,
     usesGroups,
-    usesHeaderPrefixes: policy.headerPrefixes.length > 0,
+    usesHeaderPrefixes: rules.some((rule) => rule.headerPrefixes.length > 0),
     usesHostLists: lists === true,
-    usesAnyOrigin: policy.anyOrigin,
+    usesAnyOrigin: rules.some((rule) => rule.anyOrigin),
     usesEdgePreflight: policy.preflightAtEdge,
-    usesMaxAge: policy.maxAge !== '',
-    usesCredentials: policy.allowCredentials,
+    usesMaxAge: rules.some((rule) => rule.maxAge !== ''),
+    usesCredentials: rules.some((rule) => rule.allowCredentials),
     usesStore: policy.originStore,
     usesLegacyParameters: Object.keys(policy.legacyParameters).length > 0,
     usesReportOnly: policy.reportOnly,
+    usesRules: rules.length > 1,
   };
 }
 
@@ -232,7 +302,7 @@ export function codeShape(policy: CompiledPolicy, lists?: boolean): CodeShape {
  * then `*.com` (which validation never lets into a policy). The cost follows the request's host,
  * not the number of entries.
  */
-export function isListedOrigin(policy: CompiledPolicy, origin: Origin): boolean {
+export function isListedOrigin(policy: CompiledRule, origin: Origin): boolean {
   // A Lambda@Edge bundle may hold a large table as a sorted list (`HostList`, written by the build).
   const found = policy.origins[origin.schemeAndPort] as HostTable | HostList | undefined;
   if (found === undefined) return false;
@@ -273,7 +343,7 @@ function inSorted(list: HostList, key: string): boolean {
 }
 
 /** Returns whether a lower-case header name is allowed in a preflight. */
-export function isAllowedHeader(policy: CompiledPolicy, name: string): boolean {
+export function isAllowedHeader(policy: CompiledRule, name: string): boolean {
   if (policy.headerNames[name] === 1) return true;
   if (CORS_CODE.usesHeaderPrefixes) {
     for (let i = 0; i < policy.headerPrefixes.length; i++) {

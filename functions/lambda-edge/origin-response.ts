@@ -5,7 +5,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult, Context } from 'aws-lambda';
-import { PREFLIGHT_VARY, STATUS_TEXT, isCorsResponseHeader, mergeVary, isPreflight, originResponse, preflightRefusal, type HeaderReader, type OriginJudge } from '../core/cors.ts';
+import { PREFLIGHT_VARY, STATUS_TEXT, isCorsResponseHeader, isPublicRead, joinRule, mergeVary, originResponse, requestRefusal, type HeaderReader, type OriginJudge } from '../core/cors.ts';
+import { ruleAt } from '../core/policy.ts';
 import { VOUCH_HEADER, VOUCH_LIFETIME_SECONDS, vouchMessage } from '../core/store.ts';
 import { asciiLowerCase } from '../core/text.ts';
 import { headerValues, setHeader, setHeaders } from './headers.ts';
@@ -55,20 +56,20 @@ export async function handler(event: CloudFrontResponseEvent, _context?: Context
 }
 
 /**
- * Under report-only, whether the policy refuses the request the origin answered: an `Origin` it
- * does not allow (or not an origin), or a preflight it refuses, which reached the origin only
- * because report-only let it pass (or under `"preflight": "origin"`). In public mode only a
- * preflight can be refused: every cross-origin request arrives as `Origin: null` and gets `*`.
- * (The site's own origin reaches the origin as itself and is not allowed by name: it keeps the
- * origin's answer too, as it would without the policy.)
+ * Under report-only, whether the policy refuses the request the origin answered: an `Origin` no
+ * rule holds (or not an origin) in a request no `"*"` rule answers, a method no rule holding it
+ * allows, or a preflight it refuses, which reached the origin only because report-only let it pass
+ * (or under `"preflight": "origin"`). In public mode every cross-origin request arrives as
+ * `Origin: null` and gets `*` when its method is allowed. (The site's own origin reaches the origin
+ * as itself and is not allowed by name: it keeps the origin's answer too, as it would without the
+ * policy.)
  */
 function isRefused(method: unknown, header: HeaderReader, judge: OriginJudge): boolean {
   const values = header('origin');
   if (values.length === 0) return false;
   const origin = values.length === 1 ? judge(CORS_POLICY, values[0] as string) : null;
-  const preflight = isPreflight(method, header);
-  if (origin === null || !origin.allowed) return preflight || !(CORS_CODE.usesAnyOrigin && CORS_POLICY.anyOrigin);
-  return preflight && preflightRefusal(CORS_POLICY, method, header, origin.serialized) !== null;
+  if (origin === null || !origin.allowed) return !isPublicRead(CORS_POLICY, method, header);
+  return requestRefusal(CORS_POLICY, method, header, origin) !== null;
 }
 
 /**
@@ -80,26 +81,38 @@ function isRefused(method: unknown, header: HeaderReader, judge: OriginJudge): b
 function vouchedJudge(requestHeaders: CloudFrontHeaders, distributionId: string): OriginJudge {
   return (policy, value) => {
     const origin = judgeOnce(policy, value);
-    if (origin === null || origin.allowed) return origin;
+    // Without rules an allowed origin is the policy's own; with rules, a stored origin may join a
+    // rule although a `"*"` rule holds it already.
+    if (origin === null || (CORS_CODE.usesRules ? origin.named : origin.allowed)) return origin;
     const vouches = headerValues(requestHeaders, VOUCH_HEADER);
+    const rule = vouches.length === 1 ? vouchedRule(vouches[0] as string, distributionId, origin.serialized, Date.now()) : -1;
+    if (rule < 0) return origin;
     // A copy: the judgement kept in the memo is the policy's, for every request.
-    return vouches.length === 1 && isVouchFor(vouches[0] as string, distributionId, origin.serialized, Date.now()) ? { ...origin, allowed: true } : origin;
+    const vouched = { ...origin };
+    joinRule(vouched, rule);
+    return vouched;
   };
 }
 
 /**
- * Whether `vouch` is the CloudFront Function's, for this origin on this distribution, made within
- * `VOUCH_LIFETIME_SECONDS` of `now` (see `VOUCH_HEADER`). Compared in constant time.
+ * The rule `vouch` says the origin joins, when it is the CloudFront Function's vouch for this origin
+ * on this distribution, made within `VOUCH_LIFETIME_SECONDS` of `now` (see `VOUCH_HEADER`); -1
+ * otherwise. Compared in constant time.
  */
-function isVouchFor(vouch: string, distributionId: string, origin: string, now: number): boolean {
-  const dot = vouch.indexOf('.');
-  const seconds = vouch.slice(0, dot);
-  if (dot < 1 || dot > 12 || !/^[0-9]+$/.test(seconds)) return false;
+function vouchedRule(vouch: string, distributionId: string, origin: string, now: number): number {
+  const match = /^([0-9]{1,12})\.([0-9]{1,4})\./.exec(vouch);
+  if (match === null) return -1;
+  const seconds = match[1] as string;
+  const rule = match[2] as string;
   const age = Math.floor(now / 1000) - Number(seconds);
-  if (age > VOUCH_LIFETIME_SECONDS || age < -VOUCH_LIFETIME_SECONDS) return false;
-  const expected = Buffer.from(seconds + '.' + createHmac('sha256', CORS_STORE_SECRET).update(vouchMessage(distributionId, seconds, origin)).digest('hex'));
+  if (age > VOUCH_LIFETIME_SECONDS || age < -VOUCH_LIFETIME_SECONDS) return -1;
+  const mac = createHmac('sha256', CORS_STORE_SECRET).update(vouchMessage(distributionId, seconds, rule, origin)).digest('hex');
+  const expected = Buffer.from(`${seconds}.${rule}.${mac}`);
   const given = Buffer.from(vouch);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return -1;
+  // Signed by our own function, so a rule of this policy; checked all the same, as a stale one allows nothing.
+  const index = Number(rule);
+  return index <= CORS_POLICY.laterRules.length && !ruleAt(CORS_POLICY, index).anyOrigin ? index : -1;
 }
 
 /**

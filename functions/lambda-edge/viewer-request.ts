@@ -4,7 +4,18 @@
  * at the edge. Runs on nodejs22.x; the policy is inlined by the build.
  */
 import type { CloudFrontRequestEvent, CloudFrontRequestResult, Context } from 'aws-lambda';
-import { STATUS_TEXT, preflightHeaders, refusalLine, refusalReason, viewerRequest, type HeaderReader } from '../core/cors.ts';
+import {
+  STATUS_TEXT,
+  preflightHeaders,
+  refusalLine,
+  refusalReason,
+  rulesPreflightHeaders,
+  viewerRequest,
+  type HeaderFields,
+  type HeaderReader,
+  type JudgedOrigin,
+  type PreflightJudge,
+} from '../core/cors.ts';
 import type { CompiledPolicy } from '../core/policy.ts';
 import { withoutLegacyParameters } from '../core/query.ts';
 import { headerValues, setHeader, setHeaders } from './headers.ts';
@@ -14,16 +25,17 @@ import { BoundedMemo, judgeOnce } from './memo.ts';
  * Preflight answers, once per container: a page repeats the same preflight for every request it
  * makes, and reading the requested headers is most of an answer's cost. The key holds the canonical
  * origin (no line break), the method's length, the method and the requested headers, so no two
- * different requests share one.
+ * different requests share one; which rules hold the origin follows from the origin.
  */
-const answers = new BoundedMemo<ReturnType<typeof preflightHeaders>>();
-function preflightAnswer(policy: CompiledPolicy, origin: string, methods: string[], header: HeaderReader): ReturnType<typeof preflightHeaders> {
-  if (methods.length !== 1) return preflightHeaders(policy, origin, methods, header);
+const answers = new BoundedMemo<HeaderFields | null>();
+const answerOf: PreflightJudge = CORS_CODE.usesRules ? rulesPreflightHeaders : preflightHeaders;
+function preflightAnswer(policy: CompiledPolicy, origin: JudgedOrigin, methods: string[], header: HeaderReader): HeaderFields | null {
+  if (methods.length !== 1) return answerOf(policy, origin, methods, header);
   const method = methods[0] as string;
-  const key = `${origin}\n${method.length}\n${method}${header('access-control-request-headers').join(',')}`;
+  const key = `${origin.serialized}\n${method.length}\n${method}${header('access-control-request-headers').join(',')}`;
   let headers = answers.get(key);
   if (headers === undefined) {
-    headers = preflightHeaders(policy, origin, methods, header);
+    headers = answerOf(policy, origin, methods, header);
     answers.set(key, headers);
   }
   return headers;

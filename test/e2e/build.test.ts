@@ -238,7 +238,9 @@ describe('the policy files and their schema', () => {
 
   it('states the same defaults as the build', () => {
     const keys = Object.keys(DEFAULT_POLICY) as Array<keyof typeof DEFAULT_POLICY>;
-    const stated = Object.fromEntries(keys.map((key) => [key, schema.properties[key].default]));
+    // A rule's keys are defined once, for the top level and for each of "rules".
+    const described = (key: string) => (schema.properties[key].$ref ? schema.definitions[key] : schema.properties[key]);
+    const stated = Object.fromEntries(keys.map((key) => [key, described(key).default]));
     expect(stated).toEqual(DEFAULT_POLICY);
   });
 
@@ -249,8 +251,28 @@ describe('the policy files and their schema', () => {
     [{ allowOrigins: ['https://a.example.com'], maxAge: 86401 }, 'a maxAge over a day'],
     [{ allowOrigins: ['https://a.example.com'], preflight: 'cdn' }, 'an unknown preflight mode'],
     [{ allowOrigins: ['https://a.example.com'], originStore: 'dynamodb' }, 'an unknown store'],
+    [{ rules: [] }, 'no rules'],
+    [{ allowOrigins: ['https://a.example.com'], rules: [{ allowOrigins: ['https://b.example.com'] }] }, "a rule's key beside rules"],
+    [{ rules: [{ allowOrigins: ['https://a.example.com'], alowMethods: ['PUT'] }] }, 'an unknown key in a rule'],
+    [{ rules: [{ allowOrigins: [] }] }, 'an empty allowOrigins in a rule'],
+    [{ rules: [{ id: 'allowed', allowOrigins: ['https://a.example.com'] }] }, 'the id a stored origin without --rule holds'],
+    [{ rules: [{ allowOrigins: ['https://a.example.com'], maxAge: -1 }] }, 'a negative maxAge in a rule'],
+    [{}, 'neither allowOrigins nor rules'],
   ])('lets editors flag %j (%s)', (policy, _problem) => {
     expect(check(policy)).toBe(false);
+  });
+
+  it('describes a policy with rules, which the build takes too', () => {
+    const policy = {
+      rules: [
+        { id: 'writers', allowOrigins: ['https://app.example.com'], allowMethods: ['PUT', 'POST', 'DELETE'], allowHeaders: ['*'], allowCredentials: true, maxAge: 600 },
+        { allowOrigins: ['*'], allowMethods: ['GET', 'HEAD'], exposeHeaders: ['ETag'] },
+      ],
+      preflight: 'edge',
+      mode: 'report-only',
+    };
+    expect(check(policy), JSON.stringify(check.errors)).toBe(true);
+    expect(() => validatePolicy(policy)).not.toThrow();
   });
 
   it('lets a policy with a KeyValueStore inline no origin at all', () => {

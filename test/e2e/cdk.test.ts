@@ -15,7 +15,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { AwsSolutionsChecks as AwsSolutionsChecks2 } from 'cdk-nag-2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../build/build.ts';
-import { PolicyError } from '../../build/policy-file.ts';
+import { PolicyError, policyMethods } from '../../build/policy-file.ts';
 import { parseTemplate } from '../../build/template.ts';
 import { CloudFrontCors, type CloudFrontCorsProps } from '../../cdk/index.ts';
 import { builtArtifacts, testPolicy, type Artifacts } from '../support/artifacts.ts';
@@ -185,7 +185,7 @@ describe('CloudFrontCors, the other shapes', () => {
 
   it('builds a policy object, and with preflight "origin" creates the origin request policy and attaches it', () => {
     const { site, cors } = synthesize('us-east-1', { config: { allowOrigins: ['https://app.example.com'], preflight: 'origin' } });
-    expect(cors.policy.allowMethods).toEqual(['GET', 'HEAD']);
+    expect(policyMethods(cors.policy)).toEqual(['GET', 'HEAD']);
     const { Name: _name, Comment: _comment, ...config } = only(site, 'AWS::CloudFront::OriginRequestPolicy')['OriginRequestPolicyConfig'];
     const { Name: _samName, Comment: _samComment, ...expected } = sam('PreflightOriginRequestPolicy')['OriginRequestPolicyConfig'];
     expect(config).toEqual(expected);

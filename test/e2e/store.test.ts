@@ -29,7 +29,7 @@ const POLICY = {
 const STORE = { 'https://shop.example.net': '', 'https://*.tenant.example.org': '', 'http://localhost:5173': '' };
 const VOUCH = 'x-cors-vouch';
 /** Seconds since 1970, then the hex HMAC. */
-const VOUCH_FORM = /^\d{10}\.[0-9a-f]{64}$/;
+const VOUCH_FORM = /^\d{10}\.0\.[0-9a-f]{64}$/;
 
 let root: string;
 let handlers: EdgeHandlers;
@@ -83,7 +83,7 @@ describe('the CloudFront Function with a KeyValueStore', () => {
   ])('allows %s, forwarded canonical with a vouch', async (_, origin, canonical) => {
     const [answer] = await bothEngines([{ origin }]);
     expect(header(answer, 'origin')).toBe(canonical);
-    expect(header(answer, VOUCH)).toMatch(/^0\.[0-9a-f]{64}$/);
+    expect(header(answer, VOUCH)).toMatch(/^0\.0\.[0-9a-f]{64}$/);
   });
 
   it('refuses an origin in neither the policy nor the store, after reading only its own keys', async () => {
@@ -148,7 +148,7 @@ describe('the CloudFront Function with a KeyValueStore', () => {
 
   it('is an async top-level handler that imports only CloudFront modules, on the first lines', () => {
     const code = handlers.functionCode as string;
-    expect(code).toMatch(/^import \w+ from"cloudfront";import \w+ from"crypto";/);
+    expect(code).toMatch(/^import [\w$]+ from"cloudfront";import [\w$]+ from"crypto";/);
     expect(code).toMatch(/[;}]async function handler\(event\)\{return [\w$]+\(event\)\}\n$/);
     expect(() => handlers.viewerRequestFunction(functionRequestEvent({}))).toThrow(/async: run it with runEvent/);
   });
@@ -207,8 +207,8 @@ describe('the origin response with a KeyValueStore', () => {
     // Prepare: a vouch signed with the build's own key, as only the function could make one.
     const secret = readFileSync(join(root, 'cors.secret'), 'utf8').trim();
     const seconds = String(Math.floor(Date.now() / 1000) + offset);
-    const vouch = `${seconds}.${createHmac('sha256', secret).update(`${distributionId}\n${seconds}\nhttps://shop.example.net`).digest('hex')}`;
-    const fresh = `${Math.floor(Date.now() / 1000)}.${createHmac('sha256', secret).update(`EDFDVBD6EXAMPLE\n${Math.floor(Date.now() / 1000)}\nhttps://shop.example.net`).digest('hex')}`;
+    const vouch = `${seconds}.0.${createHmac('sha256', secret).update(`${distributionId}\n${seconds}\n0\nhttps://shop.example.net`).digest('hex')}`;
+    const fresh = `${Math.floor(Date.now() / 1000)}.0.${createHmac('sha256', secret).update(`EDFDVBD6EXAMPLE\n${Math.floor(Date.now() / 1000)}\n0\nhttps://shop.example.net`).digest('hex')}`;
     const respond = (value: string) =>
       handlers.originResponse(originResponseEvent({ request: { origin: 'https://shop.example.net', headers: { [VOUCH]: value } }, headers: { 'Access-Control-Allow-Origin': '*' } }));
     // Act and assess: the same made now is good, which shows the key and the message are right.

@@ -111,14 +111,14 @@ describe('origin tables', () => {
   it('says which parts of the engine a policy reaches, so the build drops the rest', () => {
     expect(codeShape(compiled({ allowOrigins: ['https://a.example.com'] }))).toEqual({
       usesWildcards: false, usesGroups: false, usesHeaderPrefixes: false, usesHostLists: false, usesAnyOrigin: false,
-      usesEdgePreflight: true, usesMaxAge: false, usesCredentials: false, usesStore: false, usesLegacyParameters: false, usesReportOnly: false,
+      usesEdgePreflight: true, usesMaxAge: false, usesCredentials: false, usesStore: false, usesLegacyParameters: false, usesReportOnly: false, usesRules: false,
     });
     expect(codeShape(compiled({
       allowOrigins: ['https://*.example.org', 'https://app-1.example.com', 'https://app-2.example.com', 'https://app-3.example.com'],
       allowHeaders: ['x-amz-*'], allowCredentials: true, maxAge: 0, preflight: 'origin',
     }))).toEqual({
       usesWildcards: true, usesGroups: true, usesHeaderPrefixes: true, usesHostLists: false, usesAnyOrigin: false,
-      usesEdgePreflight: false, usesMaxAge: true, usesCredentials: true, usesStore: false, usesLegacyParameters: false, usesReportOnly: false,
+      usesEdgePreflight: false, usesMaxAge: true, usesCredentials: true, usesStore: false, usesLegacyParameters: false, usesReportOnly: false, usesRules: false,
     });
     expect(codeShape(compiled({ allowOrigins: ['*'] })).usesAnyOrigin).toBe(true);
     expect(codeShape(compiled({ allowOrigins: [], originStore: 'keyvaluestore' })).usesStore).toBe(true);
