@@ -55,9 +55,12 @@ export function cloudFrontFunctionProblems(code: string, modules: readonly strin
         problems.push(`an ES6 object literal extension (shorthand, method or computed key)${at(node)}`);
       }
     }
-    if (node.type === 'CallExpression') {
-      const callee = (node as unknown as { callee: { type: string; name?: string } }).callee;
-      if (callee.type === 'Identifier' && callee.name === 'require') problems.push(`require()${at(node)}`);
+    if (node.type === 'CallExpression' || node.type === 'NewExpression') {
+      const call = node as unknown as { callee: { type: string; name?: string }; arguments: Node[] };
+      if (call.callee.type === 'Identifier' && call.callee.name === 'require') problems.push(`require()${at(node)}`);
+      // njs 0.7, from which CloudFront's runtime derives, crashes on `f(await g())` inside `try` in
+      // a loop: an awaited value goes into a variable first.
+      for (const argument of call.arguments) if (argument.type === 'AwaitExpression') problems.push(`await as a call's argument${at(argument)} (njs crashes on it; await into a variable first)`);
     }
   });
   const body = (program as unknown as { body: Array<Node & { id?: { name: string } | null; source?: { value: unknown }; specifiers?: Array<{ type: string }> }> }).body;

@@ -9,38 +9,58 @@ import { storeKey } from '../build/policy-file.ts';
 export { storeKey };
 import { Refusal } from '../cli/command.ts';
 
-export { STORED_VALUE } from '../functions/core/store.ts';
+import { STORED_VALUE } from '../functions/core/store.ts';
+
+export { STORED_VALUE };
+
+/** An origin for the store, and the `id` of the rule it joins (SPEC §11; the first rule when none). */
+export interface StoredOrigin {
+  origin: unknown;
+  rule?: string;
+}
 
 /**
- * Checks origins for the store (SPEC §1 and §10) and returns their keys, in order, without
- * repeats. Every origin is checked before anything is written: one refused origin refuses all.
+ * Checks origins for the store (SPEC §1 and §10) and returns what to store: each canonical key, in
+ * order, with the rule it joins as its value ({@link STORED_VALUE} for the first rule). Every
+ * origin is checked before anything is written: one refused origin refuses all.
  *
  * @param notes collects what was rewritten rather than refused
  * @throws Refusal naming every refused origin and why
  */
-export function storeKeysOf(origins: readonly unknown[], notes: string[] = []): string[] {
+export function storeEntriesOf(origins: readonly StoredOrigin[], notes: string[] = []): Map<string, string> {
   const problems: string[] = [];
-  const keys: string[] = [];
-  for (const origin of origins) {
+  const entries = new Map<string, string>();
+  for (const { origin, rule } of origins) {
     const checked = storeKey(origin);
-    if ('problem' in checked) problems.push(`${JSON.stringify(origin)}: ${checked.problem}`);
-    else {
-      if (checked.rewritten !== undefined) notes.push(`${JSON.stringify(origin)} is sent by browsers as "${checked.key}" (${checked.rewritten}); stored as that`);
-      if (!keys.includes(checked.key)) keys.push(checked.key);
+    if ('problem' in checked) {
+      problems.push(`${JSON.stringify(origin)}: ${checked.problem}`);
+      continue;
     }
+    if (checked.rewritten !== undefined) notes.push(`${JSON.stringify(origin)} is sent by browsers as "${checked.key}" (${checked.rewritten}); stored as that`);
+    const value = rule ?? STORED_VALUE;
+    const earlier = entries.get(checked.key);
+    if (earlier !== undefined && earlier !== value) problems.push(`${JSON.stringify(origin)}: listed for two rules, ${ruleName(earlier)} and ${ruleName(value)}; keep one`);
+    else entries.set(checked.key, value);
   }
   if (problems.length > 0) throw new Refusal(`${problems.length === 1 ? 'an origin is' : `${problems.length} origins are`} refused:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  return keys;
+  return entries;
+}
+
+/** How a stored value reads in a message: the rule it names. */
+export function ruleName(value: string): string {
+  return value === STORED_VALUE ? 'the first rule' : `rule "${value}"`;
 }
 
 /**
- * Reads a list of origins from a file: a JSON array of strings, or one origin a line (blank lines
- * and lines starting with `#` skipped). The origins are returned as written; check them with
- * {@link storeKeysOf}. Synchronous: the file is small, and a store re-reads it between requests.
+ * Reads a list of origins from a file: a JSON array, or one origin a line (blank lines and lines
+ * starting with `#` skipped). An origin may name the rule it joins (SPEC §11): a line
+ * `https://shop.example.net writers`, or `{ "origin": "https://shop.example.net", "rule": "writers" }`
+ * in the array. The origins are returned as written; check them with {@link storeEntriesOf}.
+ * Synchronous: the file is small, and a store re-reads it between requests.
  *
  * @throws Refusal when the file cannot be read or is neither form
  */
-export function readOriginList(path: string): string[] {
+export function readOriginList(path: string): StoredOrigin[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -51,7 +71,7 @@ export function readOriginList(path: string): string[] {
 }
 
 /** {@link readOriginList} on text already read. */
-export function parseOriginList(text: string, source: string): string[] {
+export function parseOriginList(text: string, source: string): StoredOrigin[] {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (body.trimStart().startsWith('{')) {
     throw new Refusal(`${source} holds a JSON object; write a JSON array of origins, e.g. ["https://app.example.com"], or one origin a line`);
@@ -63,13 +83,25 @@ export function parseOriginList(text: string, source: string): string[] {
     } catch (error) {
       throw new Refusal(`${source} starts like a JSON array but is not one (${(error as Error).message}); write a JSON array of origins, or one origin a line`);
     }
-    if (!Array.isArray(parsed) || parsed.some((item) => typeof item !== 'string')) {
-      throw new Refusal(`${source} must be a JSON array of origin strings, e.g. ["https://app.example.com"]`);
+    const isEntry = (item: unknown) =>
+      typeof item === 'string' || (item !== null && typeof item === 'object' && typeof (item as StoredOrigin).origin === 'string' && isRuleEntry(item as Record<string, unknown>));
+    if (!Array.isArray(parsed) || !parsed.every(isEntry)) {
+      throw new Refusal(`${source} must be a JSON array of origins, each a string or { "origin": …, "rule": … }, e.g. ["https://app.example.com", { "origin": "https://shop.example.net", "rule": "writers" }]`);
     }
-    return parsed as string[];
+    return parsed.map((item) => (typeof item === 'string' ? { origin: item } : (item as StoredOrigin)));
   }
-  return body
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
+  const entries: StoredOrigin[] = [];
+  for (const line of body.split(/\r?\n/)) {
+    const words = line.trim().split(/\s+/);
+    if (words[0] === '' || (words[0] as string).startsWith('#')) continue;
+    if (words.length > 2) throw new Refusal(`${source}: "${line.trim()}": write one origin a line, and after it at most the id of the rule it joins`);
+    entries.push(words.length === 2 ? { origin: words[0], rule: words[1] as string } : { origin: words[0] });
+  }
+  return entries;
+}
+
+/** `{ "origin": "…" }` or `{ "origin": "…", "rule": "…" }`, nothing else. */
+function isRuleEntry(item: Record<string, unknown>): boolean {
+  const keys = Object.keys(item);
+  return keys.every((key) => key === 'origin' || key === 'rule') && (item['rule'] === undefined || typeof item['rule'] === 'string');
 }

@@ -18,7 +18,9 @@ import {
   type CloudFrontKeyValueStoreClientConfig,
 } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { Refusal, type Output } from '../cli/command.ts';
-export { STORED_VALUE } from './origin-list.ts';
+import { STORED_VALUE, ruleName } from './origin-list.ts';
+
+export { STORED_VALUE };
 
 /** The most keys one `UpdateKeys` call may put and delete together. */
 export const KEYS_PER_UPDATE = 50;
@@ -116,8 +118,11 @@ export function batches(change: StoreChange): StoreChange[] {
   return result;
 }
 
-/** Prints a change as `+ origin` and `- origin` lines, sorted. */
+/** Prints a change as `+ origin` and `- origin` lines, sorted; a put names its rule when it is not the first. */
 export function printChange(change: StoreChange, output: Output): void {
   for (const key of [...change.deletes].sort()) output.out(`- ${key}`);
-  for (const key of [...change.puts.keys()].sort()) output.out(`+ ${key}`);
+  for (const key of [...change.puts.keys()].sort()) {
+    const value = change.puts.get(key) as string;
+    output.out(value === STORED_VALUE ? `+ ${key}` : `+ ${key} (${ruleName(value)})`);
+  }
 }

@@ -4,7 +4,7 @@
  * origin added to it is allowed on the next request, as `origins add` makes it at the edge.
  */
 import { statSync } from 'node:fs';
-import { STORED_VALUE, readOriginList, storeKeysOf } from '../deploy/origin-list.ts';
+import { readOriginList, storeEntriesOf } from '../deploy/origin-list.ts';
 import { Refusal } from '../cli/command.ts';
 import type { StoreContents } from './handlers.ts';
 
@@ -25,7 +25,7 @@ export function fileStore(path: string, onProblem: (message: string) => void = (
     if (version === seen) return;
     seen = version;
     try {
-      contents = storeOf(storeKeysOf(readOriginList(path)));
+      contents = storeEntriesOf(readOriginList(path));
     } catch (error) {
       if (first) throw new Refusal(`${path}: ${(error as Error).message}`);
       onProblem(`${path}: ${(error as Error).message}; the store keeps what it held before`);
@@ -36,9 +36,4 @@ export function fileStore(path: string, onProblem: (message: string) => void = (
     load(false);
     return contents;
   };
-}
-
-/** A store holding these origins' keys (checked already, see `storeKeysOf`). */
-export function storeOf(keys: readonly string[]): ReadonlyMap<string, string> {
-  return new Map(keys.map((key) => [key, STORED_VALUE]));
 }

@@ -15,8 +15,8 @@ import { resolve } from 'node:path';
 import type { CloudFrontHeaders, CloudFrontRequestEvent, CloudFrontResponseEvent } from 'aws-lambda';
 import { buildInMemory, type EdgeHandlers, type FunctionRequestEvent, type FunctionResult } from '../dev/handlers.ts';
 import { parseRecorded, recordedEvent, replayEvent, type EventKind, type RecordedEvent } from '../dev/replay.ts';
-import { fileStore, storeOf } from '../dev/file-store.ts';
-import { storeKeysOf } from '../deploy/origin-list.ts';
+import { fileStore } from '../dev/file-store.ts';
+import { storeEntriesOf } from '../deploy/origin-list.ts';
 
 export type { EdgeHandlers, EventKind, FunctionRequestEvent, FunctionResult, RecordedEvent };
 
@@ -27,9 +27,11 @@ export interface BuildHandlersOptions {
   /**
    * With `"originStore"`: what the function's KeyValueStore holds, as a file of origins (one a line,
    * or a JSON array, as `origins sync --from` reads; read again whenever it changes) or as a list.
-   * Each origin is checked as `origins add` checks it. @default an empty store
+   * Each origin is checked as `origins add` checks it. With rules, an origin joins the rule its
+   * `rule` names (`{ origin: 'https://shop.example.net', rule: 'writers' }`), the first by default.
+   * @default an empty store
    */
-  kvs?: string | readonly string[];
+  kvs?: string | ReadonlyArray<string | { origin: string; rule?: string }>;
 }
 
 /**
@@ -42,7 +44,7 @@ export interface BuildHandlersOptions {
  */
 export function buildHandlers(policy: string | object = 'cors.config.json', options: BuildHandlersOptions = {}): Promise<EdgeHandlers> {
   const kvs = options.kvs;
-  const fixed = Array.isArray(kvs) ? storeOf(storeKeysOf(kvs)) : undefined;
+  const fixed = Array.isArray(kvs) ? storeEntriesOf(kvs.map((entry) => (typeof entry === 'string' ? { origin: entry } : entry))) : undefined;
   const store = typeof kvs === 'string' ? fileStore(resolve(kvs)) : fixed === undefined ? undefined : () => fixed;
   return buildInMemory(typeof policy === 'string' ? resolve(policy) : policy, { recordEvents: options.recordEvents, ...(store === undefined ? {} : { store }) });
 }

@@ -86,7 +86,12 @@ async function storedRuleOf(origin: Origin): Promise<number> {
       // Without rules, whether a key exists is all there is to know.
       if (!CORS_CODE.usesRules) {
         if ((await kvs.exists(keys[i] as string)) === true) return 0;
-      } else return storedRule(CORS_POLICY, await kvs.get(keys[i] as string));
+      } else {
+        // Awaited on its own, never inside a call's arguments: njs 0.7 crashes on
+        // `return f(await g())` within `try` in a loop, and CloudFront's runtime derives from it.
+        const value = await kvs.get(keys[i] as string);
+        if (typeof value === 'string') return storedRule(CORS_POLICY, value);
+      }
     } catch (error) {
       // Not there (`get` rejects for a missing key), or an unreadable store: which allows nothing.
     }

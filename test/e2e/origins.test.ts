@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ROOT, build } from '../../build/build.ts';
 import { main } from '../../cli/main.ts';
 import { loadHandlers } from '../../dev/handlers.ts';
-import { functionRequestEvent, header } from '../../testing/index.ts';
+import { functionRequestEvent, header, originResponseEvent } from '../../testing/index.ts';
 import { runInNjs } from '../support/artifacts.ts';
 import { KVS_ARN, kvsChildEnv, localhostDnsImport, startKvsServer, type KvsServer } from '../support/kvs-server.ts';
 
@@ -251,5 +251,91 @@ describe('the CloudFront Function reads what origins wrote', () => {
     expect(header(inV8, 'origin')).toBe('null');
     expect(reads).toHaveLength(5);
     expect(inNjs!.reads).toEqual(reads);
+  });
+});
+
+describe('origins with rules (SPEC §11): a stored origin joins the rule its value names', () => {
+  const POLICY = {
+    rules: [
+      { id: 'customers', allowOrigins: [], allowMethods: ['GET', 'PUT'], allowHeaders: ['content-type'], allowCredentials: true },
+      { id: 'partners', allowOrigins: ['https://partner.example.com'], allowMethods: ['GET', 'HEAD'] },
+      { id: 'everyone', allowOrigins: ['*'], allowMethods: ['GET'] },
+    ],
+    originStore: 'keyvaluestore',
+  };
+  beforeEach(() => writeFileSync(join(project, 'cors.config.json'), JSON.stringify(POLICY)));
+
+  it('stores the rule an origin joins, moves it to another with one write, and writes nothing the second time', async () => {
+    const first = await origins('add', 'https://Shop.example.net', '--rule', 'partners', ...STORE);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout).toMatch(/^\+ https:\/\/shop\.example\.net \(rule "partners"\)\n1 change written/);
+    expect(kvs.keys.get('https://shop.example.net')).toBe('partners');
+    expect((await origins('add', 'https://shop.example.net', '--rule', 'partners', ...STORE)).stdout).toMatch(/^nothing to change/);
+    // Without --rule the origin joins the first rule: a change of value, written once.
+    expect((await origins('add', 'https://shop.example.net', ...STORE)).stdout).toMatch(/^\+ https:\/\/shop\.example\.net\n1 change written/);
+    expect(kvs.keys.get('https://shop.example.net')).toBe('allowed');
+    expect(writes()).toHaveLength(2);
+  });
+
+  it.each([
+    [['--rule', 'gone'], /rule "gone" is no rule id of cors\.config\.json; the rules a stored origin can join are "customers", "partners"/],
+    [['--rule', 'everyone'], /rule "everyone" is a "\*" rule, which holds every origin already/],
+    [['--rule', 'partners', '--config', 'missing.json'], /missing\.json: the policy is refused:\n {2}- cannot read the file \(ENOENT\)/],
+  ])('refuses %j, writing nothing', async (flags, message) => {
+    const result = await origins('add', 'https://shop.example.net', ...flags, ...STORE);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).toMatch(/^cloudfront-cors origins: nothing written;/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(kvs.calls).toEqual([]);
+  });
+
+  it('syncs a file that names rules, lists them back in that form, and a sync of the listing changes nothing', async () => {
+    writeFileSync(join(project, 'rules.txt'), '# customers by default\nhttps://shop.example.net\nhttps://*.tenant.example.org   partners\n');
+    expect((await origins('sync', '--from', 'rules.txt', ...STORE)).code).toBe(0);
+    expect(Object.fromEntries(kvs.keys)).toEqual({ 'https://shop.example.net': 'allowed', 'https://*.tenant.example.org': 'partners' });
+    const listed = await origins('list', ...STORE);
+    expect(listed.stdout).toBe('https://*.tenant.example.org partners\nhttps://shop.example.net\n');
+    const json = await origins('list', '--json', ...STORE);
+    expect(JSON.parse(json.stdout)).toEqual([{ origin: 'https://*.tenant.example.org', rule: 'partners' }, 'https://shop.example.net']);
+    writeFileSync(join(project, 'listed.json'), json.stdout);
+    expect((await origins('sync', '--from', 'listed.json', ...STORE)).stdout).toMatch(/^nothing to change/);
+    writeFileSync(join(project, 'twice.txt'), 'https://shop.example.net partners\nhttps://SHOP.example.net customers\n');
+    expect((await origins('sync', '--from', 'twice.txt', ...STORE)).stderr).toMatch(/listed for two rules, rule "partners" and rule "customers"; keep one/);
+  });
+
+  it('warns, when listing, of a value that names no rule the policy has', async () => {
+    kvs.externalWrite('https://old.example.net', 'retired');
+    const listed = await origins('list', ...STORE);
+    expect(listed.stderr).toMatch(/"https:\/\/old\.example\.net" names rule "retired", which cors\.config\.json has no rule to join: the function allows it nowhere/);
+  });
+
+  it('gives a stored origin its rule at the edge: the function in V8 and njs, then the origin response with the vouch', async () => {
+    // Prepare: one build; the store as origins wrote it.
+    await build({ config: join(project, 'cors.config.json'), outDir: join(project, 'dist') });
+    const handlers = await loadHandlers(join(project, 'dist'), { store: () => kvs.keys });
+    expect((await origins('add', 'https://shop.example.net', ...STORE)).code).toBe(0);
+    expect((await origins('add', 'https://*.tenant.example.org', '--rule', 'partners', ...STORE)).code).toBe(0);
+    kvs.externalWrite('https://old.example.net', 'retired');
+    const preflight = (origin: string) => functionRequestEvent({ method: 'OPTIONS', origin, requestMethod: 'PUT', requestHeaders: 'content-type' });
+    const events = [preflight('https://shop.example.net'), preflight('https://a.tenant.example.org'), functionRequestEvent({ origin: 'https://a.tenant.example.org' }), functionRequestEvent({ origin: 'https://old.example.net' })];
+    // Act
+    const inV8 = await Promise.all(events.map((event) => handlers.viewerRequestFunctionAsync(event)));
+    const inNjs = runInNjs(handlers.functionCode as string, events, Object.fromEntries(kvs.keys));
+    // Assess: the customer may write with credentials; the partner may only read; a stale value allows nothing.
+    expect(header(inV8[0], 'access-control-allow-credentials')).toBe('true');
+    expect(header(inV8[1], 'access-control-allow-origin')).toBeUndefined();
+    expect(header(inV8[2], 'origin')).toBe('https://a.tenant.example.org');
+    expect(header(inV8[2], 'x-cors-vouch')).toMatch(/^\d+\.1\.[0-9a-f]{64}$/);
+    expect(header(inV8[3], 'origin')).toBe('null');
+    for (const [i, answer] of inNjs.entries()) expect(header(answer, 'access-control-allow-origin'), String(i)).toBe(header(inV8[i], 'access-control-allow-origin'));
+    const vouch = header(inV8[2], 'x-cors-vouch') as string;
+    const response = (value: string) =>
+      handlers.originResponse(originResponseEvent({ request: { origin: 'https://a.tenant.example.org', headers: { 'X-Cors-Vouch': value } }, headers: { 'Access-Control-Allow-Origin': '*' } }));
+    const read = await response(vouch);
+    expect(header(read, 'access-control-allow-origin')).toBe('https://a.tenant.example.org');
+    expect(header(read, 'access-control-allow-credentials')).toBeUndefined();
+    // The same vouch claiming the customers' rule is not the function's: only "*" answers.
+    expect(header(await response(vouch.replace('.1.', '.0.')), 'access-control-allow-origin')).toBe('*');
   });
 });

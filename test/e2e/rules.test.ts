@@ -294,3 +294,80 @@ describe('a policy with rules, through the engine on random policies', () => {
     );
   });
 });
+
+describe('rules under "mode": "report-only"', () => {
+  const REPORTED = {
+    rules: [
+      { allowOrigins: ['https://app.example.com'], allowMethods: ['PUT'], allowHeaders: ['content-type'] },
+      { allowOrigins: ['*'], allowMethods: ['GET', 'HEAD'] },
+    ],
+    mode: 'report-only',
+  };
+  let artifacts: Artifacts;
+  beforeAll(async () => {
+    artifacts = await builtArtifacts(REPORTED);
+  });
+
+  it.each([
+    ['method', { method: 'OPTIONS', origin: 'https://reader.example.net', requestMethod: 'PUT' }],
+    ['method', { method: 'OPTIONS', origin: 'https://app.example.com', requestMethod: 'DELETE' }],
+    ['header', { method: 'OPTIONS', origin: 'https://app.example.com', requestMethod: 'PUT', requestHeaders: 'x-secret' }],
+    ['method', { method: 'POST', origin: 'https://reader.example.net' }],
+    ['malformed', { method: 'POST', origin: 'https://reader.example.net/' }],
+    ['not allowed', { method: 'POST', origin: 'null' }],
+  ] as Array<[string, RequestOptions]>)('logs a request no rule allows as %s, the same in every flavour, and lets it pass', async (reason, request) => {
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => void lines.push(line);
+    try {
+      expect(await artifacts.viewerRequestLambda(viewerRequestEvent(request))).toEqual(viewerRequestEvent(request).Records[0]!.cf.request);
+      expect(artifacts.viewerRequestFunction(functionRequestEvent(request))).toEqual(functionRequestEvent(request).request);
+    } finally {
+      console.log = log;
+    }
+    const line = { 'cloudfront-cors': 'refused', origin: request.origin, reason };
+    expect(lines.map((text) => JSON.parse(text))).toEqual([line, line]);
+    const [inNjs] = artifacts.viewerRequestFunctionInNjs([functionRequestEvent(request)]);
+    expect(inNjs).toEqual(functionRequestEvent(request).request);
+  });
+
+  it('logs nothing for what a rule allows, "*" reads from anyone included', async () => {
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => void lines.push(line);
+    try {
+      for (const request of [
+        { origin: 'https://reader.example.net' },
+        { origin: 'not an origin' },
+        { method: 'OPTIONS', origin: 'https://reader.example.net', requestMethod: 'GET' },
+        { method: 'OPTIONS', origin: 'https://app.example.com', requestMethod: 'PUT', requestHeaders: 'content-type' },
+      ]) {
+        await artifacts.viewerRequestLambda(viewerRequestEvent(request));
+        artifacts.viewerRequestFunction(functionRequestEvent(request));
+      }
+    } finally {
+      console.log = log;
+    }
+    expect(lines).toEqual([]);
+  });
+
+  it('leaves the origin its own answer to a method no rule allows, and writes "*" for a read', async () => {
+    const reflected = { 'Access-Control-Allow-Origin': 'https://reader.example.net', 'Access-Control-Allow-Credentials': 'true' };
+    const post = await artifacts.originResponse(originResponseEvent({ request: { method: 'POST', origin: 'https://reader.example.net' }, headers: reflected }));
+    expect(header(post, 'access-control-allow-credentials')).toBe('true');
+    const read = await artifacts.originResponse(originResponseEvent({ request: { origin: 'null' }, headers: reflected }));
+    expect(corsHeaders(read)).toEqual({ 'access-control-allow-origin': '*' });
+  });
+});
+
+describe('one rule, as S3 reads a rule', () => {
+  it('gives a request whose method the rule does not allow no CORS headers, though its origin is allowed', async () => {
+    // A form POST needs no preflight, so it reaches the origin; S3 answers it only if a rule lists POST.
+    const artifacts = await builtArtifacts({ allowOrigins: ['https://app.example.com'], allowCredentials: true });
+    const post = await artifacts.originResponse(originResponseEvent({ request: { method: 'POST', origin: 'https://app.example.com' } }));
+    expect(corsHeaders(post)).toEqual({});
+    expect(header(post, 'vary')).toBe('Origin');
+    const get = await artifacts.originResponse(originResponseEvent({ request: { method: 'GET', origin: 'https://app.example.com' } }));
+    expect(corsHeaders(get)).toEqual({ 'access-control-allow-origin': 'https://app.example.com', 'access-control-allow-credentials': 'true' });
+  });
+});

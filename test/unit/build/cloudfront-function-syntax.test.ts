@@ -30,6 +30,7 @@ describe('cloudFrontFunctionProblems', () => {
     ['try {} catch {}', /syntax newer/],
     ['export { handler };', /syntax newer/],
     ['import x from "y";', /syntax newer/],
+    ['async function f() { for (;;) try { return g(1, await h()); } catch (e) {} }', /await as a call's argument .*njs crashes/],
   ])('refuses %s', (code, problem) => {
     expect(cloudFrontFunctionProblems(`${ENTRY}\n${code}`).join('; ')).toMatch(problem);
   });

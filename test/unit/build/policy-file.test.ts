@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PolicyError, readPolicyFile, validatePolicy } from '../../../build/policy-file.ts';
-import { DEFAULT_POLICY, policyRules, type CorsPolicy } from '../../../functions/core/policy.ts';
+import { PolicyError, policyMethods, readPolicyFile, validatePolicy } from '../../../build/policy-file.ts';
+import { DEFAULT_POLICY, compilePolicy, policyRules, type CorsPolicy } from '../../../functions/core/policy.ts';
 
 /** A validated policy's first rule: all a policy without "rules" has. */
 const firstRule = (policy: CorsPolicy) => policyRules(policy)[0]!;
@@ -260,6 +260,58 @@ describe('validatePolicy refuses, naming the entry and what to write instead', (
 
   it('every problem at once, not only the first', () => {
     expect(problems({ allowOrigins: ['null', 'https://*.com'], maxAge: -1, typo: 1 })).toHaveLength(4);
+  });
+});
+
+describe('validatePolicy with rules (SPEC §11)', () => {
+  const writers = { id: 'writers', allowOrigins: ['HTTPS://App.example.com:443'], allowMethods: ['put', 'POST'], allowHeaders: ['Content-Type'], allowCredentials: true };
+  const readers = { allowOrigins: ['*'], allowMethods: ['GET'] };
+
+  it('keeps the rules in order, each with its defaults, canonical entries and id, and nothing of a rule at the top level', () => {
+    expect(validatePolicy({ rules: [writers, readers], mode: 'report-only' })).toEqual({
+      rules: [
+        { id: 'writers', allowOrigins: ['https://app.example.com'], allowMethods: ['PUT', 'POST'], allowHeaders: ['content-type'], exposeHeaders: [], allowCredentials: true, maxAge: undefined },
+        { allowOrigins: ['*'], allowMethods: ['GET'], allowHeaders: [], exposeHeaders: [], allowCredentials: false, maxAge: undefined },
+      ],
+      preflight: 'edge',
+      mode: 'report-only',
+    });
+  });
+
+  it('reads its own answer again unchanged, so a validated policy can be built', () => {
+    const once = validatePolicy({ rules: [writers, readers] });
+    expect(validatePolicy(once)).toEqual(once);
+  });
+
+  it('gives a policy of one rule in "rules" the tables of the same rule at the top level', () => {
+    const { id: _id, ...rule } = writers;
+    expect(compilePolicy(validatePolicy({ rules: [rule] }))).toEqual(compilePolicy(validatePolicy(rule)));
+  });
+
+  it.each([
+    [{ rules: [{ allowOrigins: ['https://*.co.uk'] }, { allowOrigins: ['https://a.example.com/'] }] }, [/^rules\[0\]\.allowOrigins\[0\] "https:\/\/\*\.co\.uk": .*public suffix/, /^rules\[1\]\.allowOrigins\[0\] "https:\/\/a\.example\.com\/": a trailing slash/]],
+    [{ rules: [readers, { allowOrigins: ['*'], allowCredentials: true }] }, [/^rules\[1\]\.allowOrigins \["\*"\] with allowCredentials: true/]],
+    [{ rules: [{ allowOrigins: ['https://a.example.com'], allowMethods: ['GET POST'], maxAge: 90000, allowHeaders: ['x y'] }] }, [/^rules\[0\]\.allowMethods\[0\] "GET POST": not an HTTP method/, /^rules\[0\]\.allowHeaders\[0\] "x y"/, /^rules\[0\]\.maxAge 90000/]],
+    [{ rules: [{ allowOrigins: [] }] }, [/^rules\[0\]\.allowOrigins is empty/]],
+    [{ rules: [{ allowOrigins: ['https://a.example.com'], alowMethods: ['PUT'] }] }, [/^unknown key "rules\[0\]\.alowMethods": did you mean "allowMethods"\?/]],
+    [{ rules: [{ id: 'w', allowOrigins: ['https://a.example.com'] }, { id: 'w', allowOrigins: ['https://b.example.com'] }] }, [/^rules\[1\]\.id "w": rules\[0\] has it already/]],
+    [{ rules: [{ id: 'two words', allowOrigins: ['https://a.example.com'] }] }, [/^rules\[0\]\.id "two words": a rule id is/]],
+    [{ rules: [{ id: 'allowed', allowOrigins: ['https://a.example.com'] }] }, [/^rules\[0\]\.id "allowed": a stored origin added without --rule holds "allowed"/]],
+    [{ rules: [] }, [/^rules must be a non-empty array/]],
+    [{ rules: { allowOrigins: ['https://a.example.com'] } }, [/^rules must be a non-empty array/]],
+    [{ rules: ['https://a.example.com'] }, [/^rules\[0\] must be an object/]],
+    [{ allowOrigins: ['https://a.example.com'], rules: [readers] }, [/^allowOrigins beside "rules": .* move it into rules\[…\]/]],
+    [{ rules: [readers], originStore: 'keyvaluestore' }, [/^rules\[0\]\.allowOrigins \["\*"\] with originStore: a stored origin that names no rule joins the first rule/]],
+  ])('%j, naming the rule', (policy, expected) => {
+    expect(problems(policy)).toEqual(expected.map((pattern) => expect.stringMatching(pattern)));
+  });
+
+  it('lets a rule inline no origin with a store, and a "*" rule follow it', () => {
+    expect(() => validatePolicy({ rules: [{ id: 'customers', allowOrigins: [] }, readers], originStore: 'keyvaluestore' })).not.toThrow();
+  });
+
+  it('names the methods every rule allows together, for the cache behavior', () => {
+    expect(policyMethods(validatePolicy({ rules: [writers, readers] }))).toEqual(['PUT', 'POST', 'GET']);
   });
 });
 
