@@ -40,11 +40,16 @@ it. Refuses to overwrite an existing file.
       throw new Refusal(`${values.config ?? 'cors.config.json'} already exists; edit it, or remove it first to start again`);
     }
     if (!existsSync(dirname(target))) throw new Refusal(`${dirname(target)} does not exist; create the folder first`);
-    const schema = relative(dirname(target), join(ROOT, 'cors.config.schema.json')).split(sep).join('/');
-    const policy = { $schema: schema.startsWith('.') ? schema : `./${schema}`, ...STARTER };
+    const policy = { $schema: schemaReference(target), ...STARTER };
     writeFileSync(target, `${JSON.stringify(policy, null, 2)}\n`, { flag: 'wx' });
     const next = values.config === undefined ? 'npx cloudfront-cors build' : `npx cloudfront-cors build --config ${JSON.stringify(values.config)}`;
     output.out(`wrote ${values.config ?? 'cors.config.json'}: list your origins in allowOrigins, then ${next}`);
     return 0;
   },
 };
+
+/** The `$schema` of a policy written at `target`: the schema in the installed package, relative to the file. */
+export function schemaReference(target: string): string {
+  const schema = relative(dirname(target), join(ROOT, 'cors.config.schema.json')).split(sep).join('/');
+  return schema.startsWith('.') ? schema : `./${schema}`;
+}

@@ -16,6 +16,7 @@ import { BadArguments, CONSOLE, Refusal, type Command, type Output } from './com
 import { deployCommand } from './deploy.ts';
 import { detachCommand } from './detach.ts';
 import { devCommand } from './dev.ts';
+import { importCommand } from './import.ts';
 import { initCommand } from './init.ts';
 import { originsCommand } from './origins.ts';
 import { replayCommand } from './replay.ts';
@@ -25,6 +26,7 @@ import { validateCommand } from './validate.ts';
 /** Every verb, in the order `--help` lists them: a user's path from nothing to a deployed policy. */
 export const COMMANDS: readonly Command[] = [
   initCommand,
+  importCommand,
   validateCommand,
   buildCommand,
   deployCommand,

@@ -16,18 +16,8 @@ import { originResponse, viewerRequest, type HeaderReader } from '../../function
 import { compilePolicy } from '../../functions/core/policy.ts';
 import { functionRequestEvent, header, originResponseEvent, viewerRequestEvent, type RequestOptions } from '../../testing/index.ts';
 import { builtArtifacts, type Artifacts } from '../support/artifacts.ts';
-import { functionAnswer, lambdaAnswer, type ViewerAnswer } from '../support/answers.ts';
-
-/** A rule as a policy file writes it; the pools below keep every value already canonical. */
-interface Rule {
-  id?: string;
-  allowOrigins: string[];
-  allowMethods?: string[];
-  allowHeaders?: string[];
-  exposeHeaders?: string[];
-  allowCredentials?: boolean;
-  maxAge?: number;
-}
+import { functionAnswer, lambdaAnswer } from '../support/answers.ts';
+import { asViewerAnswer, oracleOriginResponse, oracleViewer, type Rule } from '../support/s3-oracle.ts';
 
 /** S3's own example (user guide, "CORS configuration"): two origins may write, everyone may read. */
 const POLICY: { rules: Rule[] } = {
@@ -69,87 +59,12 @@ const ORIGINS: Array<[string, string | null]> = [
 const METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH'];
 const REQUESTED_HEADERS = ['', 'content-type', 'Content-Type, X-Amz-Date', 'x-secret', 'x-amz-meta-a, content-type'];
 
-/** What the oracle expects of the viewer request: the `Origin` forwarded, or an answer. */
-type Expected = { forward: string } | { status: 204 | 403; headers: Record<string, string> };
-
-const PREFLIGHT_VARY = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers';
-
-/** Whether a rule's origins hold a canonical origin: `*`, an exact entry, or a wildcard's subdomain. */
-function holds(rule: Rule, canonical: string): boolean {
-  if (canonical.endsWith('.')) return false; // a fully qualified host is another site, and never allowed
-  return rule.allowOrigins.some((entry) => {
-    if (entry === '*' || entry === canonical) return true;
-    if (!entry.includes('://*.')) return false;
-    const [scheme, domain] = entry.split('://*.') as [string, string];
-    return canonical.startsWith(`${scheme}://`) && canonical.endsWith(`.${domain}`) && canonical.length > scheme.length + 4 + domain.length;
-  });
-}
-
-function headerAllowed(rule: Rule, name: string): boolean {
-  return (rule.allowHeaders ?? []).some((entry) => entry === '*' || entry === name || (entry.endsWith('*') && name.startsWith(entry.slice(0, -1))));
-}
-
-/** S3's choice: the first rule that holds the origin and allows the method and every requested header. */
-function firstRule(rules: Rule[], canonical: string | null, method: string, requested: string[] = []): Rule | undefined {
-  return rules.find(
-    (rule) =>
-      (rule.allowOrigins[0] === '*' || (canonical !== null && holds(rule, canonical))) &&
-      (rule.allowMethods ?? ['GET', 'HEAD']).includes(method) &&
-      requested.every((name) => headerAllowed(rule, name)),
-  );
-}
-
-function oracleViewer(rules: Rule[], canonical: string | null, request: RequestOptions): Expected {
-  if (request.requestMethod === undefined) {
-    // One cache key per origin a rule names; everything else shares `null`.
-    const named = canonical !== null && rules.some((rule) => rule.allowOrigins[0] !== '*' && holds(rule, canonical));
-    return { forward: named ? (canonical as string) : 'null' };
-  }
-  const requested = (request.requestHeaders ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '');
-  const rule = canonical === null || canonical.endsWith('.') ? undefined : firstRule(rules, canonical, request.requestMethod, requested);
-  if (rule === undefined) return { status: 403, headers: { vary: PREFLIGHT_VARY } };
-  const any = rule.allowOrigins[0] === '*';
-  return {
-    status: 204,
-    headers: {
-      'access-control-allow-origin': any ? '*' : (canonical as string),
-      'access-control-allow-methods': (rule.allowMethods ?? ['GET', 'HEAD']).join(', '),
-      ...(requested.length > 0 ? { 'access-control-allow-headers': requested.join(', ') } : {}),
-      ...(rule.maxAge !== undefined ? { 'access-control-max-age': String(rule.maxAge) } : {}),
-      ...(rule.allowCredentials ? { 'access-control-allow-credentials': 'true' } : {}),
-      vary: PREFLIGHT_VARY,
-    },
-  };
-}
-
-/** The CORS headers the origin response must write for a request forwarded with `Origin: forwarded`. */
-function oracleOriginResponse(rules: Rule[], forwarded: string, method: string): Record<string, string> {
-  const rule = firstRule(rules, forwarded === 'null' ? null : forwarded, method);
-  if (rule === undefined) return {};
-  const any = rule.allowOrigins[0] === '*';
-  return {
-    'access-control-allow-origin': any ? '*' : forwarded,
-    ...(rule.allowCredentials ? { 'access-control-allow-credentials': 'true' } : {}),
-    ...((rule.exposeHeaders ?? []).length > 0 ? { 'access-control-expose-headers': (rule.exposeHeaders ?? []).join(', ') } : {}),
-  };
-}
-
 /** Every request the exhaustive check sends: each origin, each method, and each preflight. */
 function requestsFor(origin: string): RequestOptions[] {
   const preflights = METHODS.flatMap((requestMethod) =>
     REQUESTED_HEADERS.map((requestHeaders) => ({ method: 'OPTIONS', origin, requestMethod, ...(requestHeaders === '' ? {} : { requestHeaders }) })),
   );
   return [...METHODS.map((method) => ({ method, origin })), ...preflights];
-}
-
-function asViewerAnswer(expected: Expected, request: RequestOptions): ViewerAnswer {
-  if ('forward' in expected) {
-    const headers: Record<string, string[]> = { host: ['d111111abcdef8.cloudfront.net'], origin: [expected.forward] };
-    if (request.requestMethod !== undefined) headers['access-control-request-method'] = [request.requestMethod];
-    if (request.requestHeaders !== undefined) headers['access-control-request-headers'] = [request.requestHeaders];
-    return { kind: 'request', headers };
-  }
-  return { kind: 'response', status: expected.status, headers: expected.headers };
 }
 
 function corsHeaders(response: unknown): Record<string, string> {
