@@ -13,6 +13,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ROOT } from '../../build/build.ts';
+import { convertS3Rules, readS3Cors } from '../../deploy/s3-cors.ts';
 import { startDev, type DevServer } from '../../dev/server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -164,6 +165,60 @@ describe.each(['cloudfront-functions', 'lambda-edge'] as const)('in Chromium, th
       const answers = await page.locator('#results tr td:nth-child(2)').allTextContents();
       expect(answers, site).toEqual(['200 OK', '200 OK', '200 OK', '404 Not Found']);
     }
+  });
+});
+
+describe.each(['cloudfront-functions', 'lambda-edge'] as const)('in Chromium, an imported S3 configuration with two rules (viewer request: %s)', (viewer) => {
+  let dev: DevServer;
+  let writer: string;
+  let reader: string;
+  beforeAll(async () => {
+    // The demo page's port is part of the writer's origin, so it is chosen before the import.
+    const probe = createServer();
+    await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((done) => probe.close(done));
+    // S3's own example: one origin may write, anyone may read.
+    const s3 = JSON.stringify({
+      CORSRules: [
+        { ID: 'writers', AllowedOrigins: [`http://localhost:${port}`], AllowedMethods: ['PUT', 'POST', 'DELETE'], AllowedHeaders: ['*'], MaxAgeSeconds: 0 },
+        { AllowedOrigins: ['*'], AllowedMethods: ['GET', 'HEAD'], ExposeHeaders: ['ETag'] },
+      ],
+    });
+    const { policy } = convertS3Rules(readS3Cors(s3, 's3.json'));
+    dev = await startDev({ policy, viewer, port: 0, demoPort: port, allowDemoOrigins: false });
+    [writer, reader] = dev.demoUrls.map((url) => `${url}?manual`) as [string, string];
+    expect(new URL(writer).hostname).toBe('localhost');
+  });
+  afterEach(async () => {
+    for (const page of pages.values()) await page.close();
+    pages.clear();
+  });
+  afterAll(async () => {
+    await dev?.close();
+  });
+
+  it('lets the named origin write after a preflight answered at the edge; the other cannot, and reaches nothing', async () => {
+    const before = dev.origin.requests.length;
+    const put = { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"note":"hello"}' };
+    expect(await read(writer, `${dev.edgeUrl}/uploads/rules.json`, put)).toMatchObject({ read: true, status: 200 });
+    expect(await read(reader, `${dev.edgeUrl}/uploads/rules.json`, put)).toMatchObject({ read: false, error: expect.stringContaining('Failed to fetch') });
+    expect(await read(refusedOrigin, `${dev.edgeUrl}/uploads/rules.json`, { method: 'DELETE' })).toMatchObject({ read: false });
+    expect(dev.origin.requests.slice(before).map((r) => r.method)).toEqual(['PUT']); // no preflight, and no refused write
+  });
+
+  it('lets every origin read with "*", one cache entry for all but the named one, and never with credentials', async () => {
+    const url = `${dev.edgeUrl}/demo.json?rules`;
+    const before = dev.origin.requests.length;
+    for (const site of [reader, refusedOrigin, writer, reader, refusedOrigin, writer]) {
+      expect(await read(site, url), site).toMatchObject({ read: true, status: 200, etag: expect.stringMatching(/^"/) });
+    }
+    // The writer's own entry (its reads are answered by the "*" rule), and one, Origin null, for everyone else.
+    const origins = [...dev.edge.cache.keys()].map((key) => key.split('\n')).filter(([uri, query]) => uri === '/demo.json' && query === 'rules').map(([, , origin]) => origin);
+    expect(origins.sort()).toEqual([new URL(writer).origin, 'null']);
+    expect(dev.origin.requests.length - before).toBe(2);
+    // S3 would have answered the writer's credentialed read with its origin; the imported "*" rule does not.
+    expect(await read(writer, url, { credentials: 'include' })).toMatchObject({ read: false });
   });
 });
 

@@ -5,7 +5,7 @@
  * (the commands run with a TMPDIR of their own, so other tests' scratch folders do not count).
  */
 import { execFile, execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -92,7 +92,7 @@ describe('the packed tarball', () => {
 describe('npx cloudfront-cors, in the user\'s project', () => {
   it('prints its version and its commands, and names an unknown one', () => {
     expect(cli(['--version']).stdout.trim()).toBe(VERSION);
-    expect(cli(['--help']).stdout).toMatch(/init .*\n.*validate .*\n.*build /);
+    expect(cli(['--help']).stdout).toMatch(/init .*\n.*import .*\n.*validate .*\n.*build /);
     expect(cli(['build', '--help']).stdout).toContain('usage: npx cloudfront-cors build');
     expect(cli(['build', '--help']).stdout).not.toContain('--distribution-id');
     expectMessage(cli(['bogus']), 2, /unknown command "bogus"/);
@@ -304,7 +304,7 @@ console.log(JSON.stringify(answers));
       expect(built.code, built.stderr).toBe(0);
       expect(built.stderr).toMatch(/note: wrote cors\.secret/);
       expect(readFileSync(join(folder, 'dist', 'template.yaml'), 'utf8')).toMatch(/Type: AWS::CloudFront::KeyValueStore/);
-      expect(readFileSync(join(folder, 'dist', 'cloudfront-functions', 'viewer-request.js'), 'utf8')).toMatch(/^import \w+ from"cloudfront";/);
+      expect(readFileSync(join(folder, 'dist', 'cloudfront-functions', 'viewer-request.js'), 'utf8')).toMatch(/^import [\w$]+ from"cloudfront";/);
       expect(added, added.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining('+ https://customer.example.net') });
       expect([...kvs.keys.keys()]).toEqual(['https://customer.example.net']);
       expect(refused.code).toBe(1);
@@ -316,6 +316,40 @@ console.log(JSON.stringify(answers));
     } finally {
       await kvs.close();
     }
+  });
+
+  it('imports an S3 configuration with rules, builds it, and the installed helpers answer as S3 picks the rule', () => {
+    // Prepare: the output of aws s3api get-bucket-cors, in a folder of the project.
+    const folder = join(project, 'from-s3');
+    mkdirSync(folder);
+    copyFileSync(join(ROOT, 'test', 's3-cors', 'get-bucket-cors.json'), join(folder, 'cors.json'));
+    const run = (args: string[]) =>
+      spawnSync(join(project, 'node_modules', '.bin', 'cloudfront-cors'), args, { cwd: folder, encoding: 'utf8', env: { PATH: process.env['PATH'], HOME: project, TMPDIR: scratch }, timeout: 60_000 });
+    // Act
+    const imported = run(['import', '--from', 'cors.json']);
+    const validated = run(['validate']);
+    const built = run(['build']);
+    writeFileSync(
+      join(folder, 'check.mjs'),
+      `import { buildHandlers, functionRequestEvent, header, originResponseEvent, status, viewerRequestEvent } from 'cloudfront-cors/testing';
+const handlers = await buildHandlers('cors.config.json');
+const write = await handlers.viewerRequestFunctionAsync(functionRequestEvent({ method: 'OPTIONS', origin: 'https://www.example1.com', requestMethod: 'PUT', requestHeaders: 'content-type' }));
+const otherWrite = await handlers.viewerRequestLambda(viewerRequestEvent({ method: 'OPTIONS', origin: 'https://reader.example.org', requestMethod: 'PUT' }));
+const otherRead = await handlers.viewerRequestLambda(viewerRequestEvent({ origin: 'https://reader.example.org' }));
+const answer = await handlers.originResponse(originResponseEvent({ request: { origin: header(otherRead, 'origin') }, headers: { 'Access-Control-Allow-Origin': 'https://reader.example.org', 'Access-Control-Allow-Credentials': 'true' } }));
+console.log(JSON.stringify([status(write), header(write, 'access-control-allow-credentials'), status(otherWrite), header(otherRead, 'origin'), header(answer, 'access-control-allow-origin'), header(answer, 'access-control-allow-credentials') ?? 'none']));
+`,
+    );
+    const checked = spawnSync(process.execPath, ['check.mjs'], { cwd: folder, encoding: 'utf8', env: { PATH: process.env['PATH'], HOME: project, TMPDIR: scratch } });
+    // Assess
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(imported.stdout).toBe('wrote cors.config.json: 3 rules from get-bucket-cors JSON; check it with npx cloudfront-cors validate\n');
+    expect(imported.stderr).toMatch(/note: CORSRules\[2\] AllowedOrigin "\*"/);
+    expect(JSON.parse(readFileSync(join(folder, 'cors.config.json'), 'utf8')).$schema).toBe('../node_modules/cloudfront-cors/cors.config.schema.json');
+    expect(validated.stdout).toMatch(/valid: 3 rules, the first that matches a request decides/);
+    expect(built.status, built.stderr).toBe(0);
+    expect(checked.status, checked.stderr).toBe(0);
+    expect(JSON.parse(checked.stdout)).toEqual([204, 'true', 403, 'null', '*', 'none']);
   });
 
   it('says what to install when cloudfront-cors/cdk is imported without the AWS CDK', () => {
