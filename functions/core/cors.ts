@@ -191,8 +191,10 @@ export function requestRefusal(policy: CompiledPolicy, method: unknown, header: 
  * `Origin`, `null`, or one no rule can name), the first `"*"` rule that allows the method.
  */
 export function readingRule(policy: CompiledPolicy, origin: JudgedOrigin | null, method: unknown): CompiledRule | null {
-  const rules = origin === null ? null : CORS_CODE.usesRules ? (origin.inRules as number[]) : ONE_RULE;
-  const count = rules !== null ? rules.length : CORS_CODE.usesRules ? policy.laterRules.length + 1 : 1;
+  // One rule: a lookup, on every response the origin-response handler writes.
+  if (!CORS_CODE.usesRules) return (origin !== null || policy.anyOrigin) && policy.methods[method as string] === 1 ? policy : null;
+  const rules = origin === null ? null : (origin.inRules as number[]);
+  const count = rules !== null ? rules.length : policy.laterRules.length + 1;
   for (let i = 0; i < count; i++) {
     const rule = ruleAt(policy, rules === null ? i : (rules[i] as number));
     if ((rules !== null || rule.anyOrigin) && rule.methods[method as string] === 1) return rule;
@@ -267,6 +269,7 @@ export function originResponse(
 
 /** Whether every rule is `"*"`: no answer depends on `Origin`, so none needs `Vary: Origin`. */
 function isPublic(policy: CompiledPolicy): boolean {
+  if (!CORS_CODE.usesRules) return policy.anyOrigin;
   for (let i = 0; i < policy.laterRules.length; i++) if (!(policy.laterRules[i] as CompiledRule).anyOrigin) return false;
   return policy.anyOrigin;
 }
