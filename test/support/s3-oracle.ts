@@ -6,19 +6,12 @@
  * header answers; no rule, refused. What cloudfront-cors adds is written beside it: a `"*"` rule
  * answers `*` without credentials, and the origins only a `"*"` rule holds share `Origin: null`.
  */
+import type { CorsRuleFile } from '../../build/policy-file.ts';
 import type { RequestOptions } from '../../testing/index.ts';
 import type { ViewerAnswer } from './answers.ts';
 
-/** A rule as a policy file writes it; the pools below keep every value already canonical. */
-export interface Rule {
-  id?: string;
-  allowOrigins: string[];
-  allowMethods?: string[];
-  allowHeaders?: string[];
-  exposeHeaders?: string[];
-  allowCredentials?: boolean;
-  maxAge?: number;
-}
+/** A rule as a policy file writes it (the pools the tests draw from keep every value canonical already). */
+export type Rule = CorsRuleFile;
 
 /** What the oracle expects of the viewer request: the `Origin` forwarded, or an answer. */
 export type Expected = { forward: string } | { status: 204 | 403; headers: Record<string, string> };
