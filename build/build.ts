@@ -431,8 +431,8 @@ function fieldsTheFunctionSkips(policy: CompiledPolicy): Set<string> {
   if (!shape.usesLegacyParameters) skipped.add('legacyParameters');
   if (!shape.usesReportOnly) skipped.add('reportOnly');
   if (!shape.usesRules) skipped.add('laterRules');
-  // Which rule a stored origin joins is read only with a store and rules.
-  if (!shape.usesRules || !shape.usesStore) skipped.add('ruleIds');
+  // Which rule a stored origin joins is read only with a store.
+  if (!shape.usesStore) skipped.add('ruleIds');
   // Under `"preflight": "origin"` the function answers no preflight, so reads none of its fields,
   // unless report-only has it judge preflights to log them.
   if (!shape.usesEdgePreflight && !shape.usesReportOnly) {

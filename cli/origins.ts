@@ -168,10 +168,10 @@ async function runAction(action: Action, arn: string, wanted: Map<string, string
       }
       // With rules, a value that names no rule the origin can join allows it nowhere.
       const ids = await policyRuleIds(config, false).catch(() => null);
-      if (ids !== null && ids.size > 0) {
+      if (ids !== null) {
         for (const key of sorted) {
           const value = keys.get(key) as string;
-          if (value !== STORED_VALUE && ids.get(value) !== true) output.err(`warning: ${JSON.stringify(key)} names ${ruleName(value)}, which ${config} has no rule to join: the function allows it nowhere; add it again with --rule`);
+          if (value !== STORED_VALUE && value !== '' && ids.get(value) !== true) output.err(`warning: ${JSON.stringify(key)} names ${ruleName(value)}, which ${config} has no rule to join: the function allows it nowhere; add it again with --rule`);
         }
       }
       return 0;

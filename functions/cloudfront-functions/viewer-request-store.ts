@@ -17,7 +17,7 @@ import crypto from 'crypto';
 import type { CloudFrontFunctionsEvent } from 'aws-lambda';
 import { joinRule, judgeOrigin, viewerRequest, type JudgedOrigin, type ViewerAnswer } from '../core/cors.ts';
 import type { Origin } from '../core/origin.ts';
-import { VOUCH_HEADER, storeKeys, storedRule, vouchMessage } from '../core/store.ts';
+import { STORED_VALUE, VOUCH_HEADER, storeKeys, storedRule, vouchMessage } from '../core/store.ts';
 import { dropLegacyParameters, headerValues, isReported, written, type Request, type Response } from './event.ts';
 
 const kvs = cf.kvs();
@@ -44,13 +44,14 @@ export async function handler(event: Pick<CloudFrontFunctionsEvent, 'request'> &
     const unnamed =
       origin !== null &&
       (CORS_CODE.usesRules ? !origin.named : !origin.allowed && (isRefusal(answer) || isOwnOriginForward(answer, origin, values[0] as string)));
-    const rule = unnamed ? await storedRuleOf(origin as Origin) : -1;
+    const name = unnamed ? await storedName(origin as Origin) : null;
+    const rule = name === null ? -1 : storedRule(CORS_POLICY, name);
     if (rule >= 0) {
       joinRule(origin as JudgedOrigin, rule);
       answer = viewerRequest(CORS_POLICY, request.method, header, () => origin);
       // Forwarded to the origin (not a preflight answered here): the origin response needs the vouch.
       if (typeof answer === 'string' || answer === undefined) {
-        headers[VOUCH_HEADER] = { value: vouchFor(event.context ? event.context.distributionId : '', rule, (origin as Origin).serialized) };
+        headers[VOUCH_HEADER] = { value: vouchFor(event.context ? event.context.distributionId : '', name as string, (origin as Origin).serialized) };
       }
     }
     // Report-only: judged after the store, so an origin found there is not reported.
@@ -76,31 +77,27 @@ function isOwnOriginForward(answer: ViewerAnswer, origin: Origin, value: string)
 }
 
 /**
- * The position of the rule the store puts an origin in, from its own key or the nearest wildcard
- * over it (see `storedRule`), or -1 when the store holds neither.
+ * What the store holds for an origin, under its own key or the nearest wildcard over it: the rule
+ * it joins (see `storedRule`), or `null` when the store holds neither.
  */
-async function storedRuleOf(origin: Origin): Promise<number> {
+async function storedName(origin: Origin): Promise<string | null> {
   const keys = storeKeys(origin);
   for (let i = 0; i < keys.length; i++) {
     try {
-      // Without rules, whether a key exists is all there is to know.
-      if (!CORS_CODE.usesRules) {
-        if ((await kvs.exists(keys[i] as string)) === true) return 0;
-      } else {
-        // Awaited on its own, never inside a call's arguments: njs 0.7 crashes on
-        // `return f(await g())` within `try` in a loop, and CloudFront's runtime derives from it.
-        const value = await kvs.get(keys[i] as string);
-        if (typeof value === 'string') return storedRule(CORS_POLICY, value);
-      }
+      // Awaited on its own, never inside a call's arguments: njs 0.7 crashes on
+      // `return f(await g())` within `try` in a loop, and CloudFront's runtime derives from it.
+      const value = await kvs.get(keys[i] as string);
+      // An empty value names no rule, as `allowed` does: the first rule.
+      if (typeof value === 'string') return value === '' ? STORED_VALUE : value;
     } catch (error) {
       // Not there (`get` rejects for a missing key), or an unreadable store: which allows nothing.
     }
   }
-  return -1;
+  return null;
 }
 
 /** The vouch for an origin in a rule on this distribution, now (see `VOUCH_HEADER`). */
-function vouchFor(distributionId: string, rule: number, origin: string): string {
+function vouchFor(distributionId: string, rule: string, origin: string): string {
   const seconds = String(Math.floor(Date.now() / 1000));
-  return seconds + '.' + rule + '.' + crypto.createHmac('sha256', CORS_STORE_SECRET).update(vouchMessage(distributionId, seconds, String(rule), origin)).digest('hex');
+  return seconds + '.' + rule + '.' + crypto.createHmac('sha256', CORS_STORE_SECRET).update(vouchMessage(distributionId, seconds, rule, origin)).digest('hex');
 }

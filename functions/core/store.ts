@@ -55,7 +55,9 @@ function isNumber(label: string): boolean {
  * The request header the CloudFront Function writes for an origin it found in the store, and the
  * origin response checks. Lower case, as both runtimes key headers. Its value is
  * `<seconds since 1970>.<rule>.<hex HMAC-SHA256 of vouchMessage(…) under the build's store secret>`,
- * where `<rule>` is the position of the rule the stored origin joins (SPEC §11; 0 without rules).
+ * where `<rule>` is what the store holds for the origin: the `id` of the rule it joins, or
+ * {@link STORED_VALUE} for the first rule (SPEC §11). A name, not a position, so that a function
+ * and an origin response built from policies with rules in another order still agree.
  */
 export const VOUCH_HEADER = 'x-cors-vouch';
 
@@ -69,25 +71,25 @@ export const VOUCH_HEADER = 'x-cors-vouch';
 export const VOUCH_LIFETIME_SECONDS = 900;
 
 /**
- * What a vouch signs: the distribution, the time it was made, the rule the origin joins and the
- * canonical origin, each on its own line (none holds a line break), so a vouch is good for one
- * origin in one rule on one distribution for {@link VOUCH_LIFETIME_SECONDS}.
+ * What a vouch signs: the distribution, the time it was made, the rule the origin joins (as the
+ * store names it) and the canonical origin, each on its own line (none holds a line break), so a
+ * vouch is good for one origin in one rule on one distribution for {@link VOUCH_LIFETIME_SECONDS}.
  */
 export function vouchMessage(distributionId: string, seconds: string, rule: string, origin: string): string {
   return distributionId + '\n' + seconds + '\n' + rule + '\n' + origin;
 }
 
 /**
- * The position of the rule a stored origin joins (SPEC §10, §11): the rule whose `id` its value is,
- * the first rule for a value that names none (`"allowed"`, what `origins add` writes without
- * `--rule`), or -1 for an `id` the policy does not have, or a `"*"` rule, which a name cannot join:
- * a stale value allows nothing.
+ * The position of the rule a stored origin joins (SPEC §10, §11): the rule whose `id` the stored
+ * value is, or the first rule for {@link STORED_VALUE} (what `origins add` writes without `--rule`;
+ * the function reads an empty value as it);
+ * -1 for any other value, or a `"*"` rule, which a name cannot join: a stale value allows nothing,
+ * in a policy of one rule as in one of several.
  */
-export function storedRule(policy: CompiledPolicy, value: unknown): number {
-  if (!CORS_CODE.usesRules) return 0;
-  const found = typeof value === 'string' ? policy.ruleIds[value] : undefined;
-  const rule = typeof found === 'number' ? found : value === STORED_VALUE || value === '' ? 0 : -1;
-  return rule >= 0 && !ruleAt(policy, rule).anyOrigin ? rule : -1;
+export function storedRule(policy: CompiledPolicy, value: string): number {
+  const found = policy.ruleIds[value];
+  const rule = typeof found === 'number' ? found : value === STORED_VALUE ? 0 : -1;
+  return rule >= 0 && !(CORS_CODE.usesRules && ruleAt(policy, rule).anyOrigin) ? rule : -1;
 }
 
 /** What `origins add` stores for an origin that joins the first rule (no `--rule`). */

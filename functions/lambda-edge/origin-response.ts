@@ -6,8 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CloudFrontHeaders, CloudFrontResponseEvent, CloudFrontResponseResult, Context } from 'aws-lambda';
 import { PREFLIGHT_VARY, STATUS_TEXT, isCorsResponseHeader, isPublicRead, joinRule, mergeVary, originResponse, requestRefusal, type HeaderReader, type OriginJudge } from '../core/cors.ts';
-import { ruleAt } from '../core/policy.ts';
-import { VOUCH_HEADER, VOUCH_LIFETIME_SECONDS, vouchMessage } from '../core/store.ts';
+import { VOUCH_HEADER, VOUCH_LIFETIME_SECONDS, storedRule, vouchMessage } from '../core/store.ts';
 import { asciiLowerCase } from '../core/text.ts';
 import { headerValues, setHeader, setHeaders } from './headers.ts';
 import { judgeOnce, memoize } from './memo.ts';
@@ -95,12 +94,13 @@ function vouchedJudge(requestHeaders: CloudFrontHeaders, distributionId: string)
 }
 
 /**
- * The rule `vouch` says the origin joins, when it is the CloudFront Function's vouch for this origin
- * on this distribution, made within `VOUCH_LIFETIME_SECONDS` of `now` (see `VOUCH_HEADER`); -1
- * otherwise. Compared in constant time.
+ * The position of the rule `vouch` says the origin joins, when it is the CloudFront Function's
+ * vouch for this origin on this distribution, made within `VOUCH_LIFETIME_SECONDS` of `now` (see
+ * `VOUCH_HEADER`); -1 otherwise. Compared in constant time. The rule is named as the store names
+ * it, and found by that name in this build's policy, as the function found it in its own.
  */
 function vouchedRule(vouch: string, distributionId: string, origin: string, now: number): number {
-  const match = /^([0-9]{1,12})\.([0-9]{1,4})\./.exec(vouch);
+  const match = /^([0-9]{1,12})\.([A-Za-z0-9._-]{1,64})\.[0-9a-f]{64}$/.exec(vouch);
   if (match === null) return -1;
   const seconds = match[1] as string;
   const rule = match[2] as string;
@@ -109,10 +109,7 @@ function vouchedRule(vouch: string, distributionId: string, origin: string, now:
   const mac = createHmac('sha256', CORS_STORE_SECRET).update(vouchMessage(distributionId, seconds, rule, origin)).digest('hex');
   const expected = Buffer.from(`${seconds}.${rule}.${mac}`);
   const given = Buffer.from(vouch);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return -1;
-  // Signed by our own function, so a rule of this policy; checked all the same, as a stale one allows nothing.
-  const index = Number(rule);
-  return index <= CORS_POLICY.laterRules.length && !ruleAt(CORS_POLICY, index).anyOrigin ? index : -1;
+  return given.length === expected.length && timingSafeEqual(given, expected) ? storedRule(CORS_POLICY, rule) : -1;
 }
 
 /**

@@ -234,7 +234,7 @@ describe('the cache with origins in a KeyValueStore', () => {
       writeFileSync(file, `${shop}\n`);
       expect(await get(shop)).toEqual({ cache: 'Miss', allowOrigin: shop });
       expect(await get(shop)).toEqual({ cache: 'Hit', allowOrigin: shop });
-      expect(bucket.requests.at(-1)?.headers['x-cors-vouch']?.[0]).toMatch(/^\d+\.\d+\.[0-9a-f]{64}$/);
+      expect(bucket.requests.at(-1)?.headers['x-cors-vouch']?.[0]).toMatch(/^\d+\.allowed\.[0-9a-f]{64}$/);
       writeFileSync(file, '# nobody\n');
       expect(await get(shop)).toEqual({ cache: 'Hit', allowOrigin: undefined }); // the null entry of the first request
       expect(await get('https://app.example.com')).toEqual({ cache: 'Miss', allowOrigin: 'https://app.example.com' });

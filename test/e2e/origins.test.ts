@@ -326,7 +326,7 @@ describe('origins with rules (SPEC §11): a stored origin joins the rule its val
     expect(header(inV8[0], 'access-control-allow-credentials')).toBe('true');
     expect(header(inV8[1], 'access-control-allow-origin')).toBeUndefined();
     expect(header(inV8[2], 'origin')).toBe('https://a.tenant.example.org');
-    expect(header(inV8[2], 'x-cors-vouch')).toMatch(/^\d+\.1\.[0-9a-f]{64}$/);
+    expect(header(inV8[2], 'x-cors-vouch')).toMatch(/^\d+\.partners\.[0-9a-f]{64}$/);
     expect(header(inV8[3], 'origin')).toBe('null');
     for (const [i, answer] of inNjs.entries()) expect(header(answer, 'access-control-allow-origin'), String(i)).toBe(header(inV8[i], 'access-control-allow-origin'));
     const vouch = header(inV8[2], 'x-cors-vouch') as string;
@@ -336,6 +336,6 @@ describe('origins with rules (SPEC §11): a stored origin joins the rule its val
     expect(header(read, 'access-control-allow-origin')).toBe('https://a.tenant.example.org');
     expect(header(read, 'access-control-allow-credentials')).toBeUndefined();
     // The same vouch claiming the customers' rule is not the function's: only "*" answers.
-    expect(header(await response(vouch.replace('.1.', '.0.')), 'access-control-allow-origin')).toBe('*');
+    expect(header(await response(vouch.replace('.partners.', '.customers.')), 'access-control-allow-origin')).toBe('*');
   });
 });

@@ -29,7 +29,7 @@ const POLICY = {
 const STORE = { 'https://shop.example.net': '', 'https://*.tenant.example.org': '', 'http://localhost:5173': '' };
 const VOUCH = 'x-cors-vouch';
 /** Seconds since 1970, then the hex HMAC. */
-const VOUCH_FORM = /^\d{10}\.0\.[0-9a-f]{64}$/;
+const VOUCH_FORM = /^\d{10}\.allowed\.[0-9a-f]{64}$/;
 
 let root: string;
 let handlers: EdgeHandlers;
@@ -83,7 +83,7 @@ describe('the CloudFront Function with a KeyValueStore', () => {
   ])('allows %s, forwarded canonical with a vouch', async (_, origin, canonical) => {
     const [answer] = await bothEngines([{ origin }]);
     expect(header(answer, 'origin')).toBe(canonical);
-    expect(header(answer, VOUCH)).toMatch(/^0\.0\.[0-9a-f]{64}$/);
+    expect(header(answer, VOUCH)).toMatch(/^0\.allowed\.[0-9a-f]{64}$/);
   });
 
   it('refuses an origin in neither the policy nor the store, after reading only its own keys', async () => {
@@ -154,18 +154,18 @@ describe('the CloudFront Function with a KeyValueStore', () => {
   });
 });
 
-describe('the origin response with a KeyValueStore', () => {
-  /** The S3 answer for a request as the function forwarded it (its `Origin` and vouch). */
-  function answerTo(forwarded: FunctionResult, extra: Record<string, string> = {}) {
-    const headers = (forwarded as { headers: Record<string, { value: string }> }).headers;
-    const requestHeaders: Record<string, string> = { ...extra };
-    if (headers[VOUCH] !== undefined) requestHeaders[VOUCH] = headers[VOUCH].value;
-    return originResponseEvent({
-      request: { origin: headers['origin']?.value, headers: requestHeaders },
-      headers: { 'Access-Control-Allow-Origin': '*', ETag: '"abc"' },
-    });
-  }
+/** The S3 answer for a request as the function forwarded it (its `Origin` and vouch). */
+function answerTo(forwarded: FunctionResult, extra: Record<string, string> = {}) {
+  const headers = (forwarded as { headers: Record<string, { value: string }> }).headers;
+  const requestHeaders: Record<string, string> = { ...extra };
+  if (headers[VOUCH] !== undefined) requestHeaders[VOUCH] = headers[VOUCH].value;
+  return originResponseEvent({
+    request: { origin: headers['origin']?.value, headers: requestHeaders },
+    headers: { 'Access-Control-Allow-Origin': '*', ETag: '"abc"' },
+  });
+}
 
+describe('the origin response with a KeyValueStore', () => {
   it('allows a stored origin the function vouched for, and writes the policy', async () => {
     const forwarded = await handlers.viewerRequestFunctionAsync(functionRequestEvent({ origin: 'https://shop.example.net' }));
     const response = await handlers.originResponse(answerTo(forwarded));
@@ -207,8 +207,8 @@ describe('the origin response with a KeyValueStore', () => {
     // Prepare: a vouch signed with the build's own key, as only the function could make one.
     const secret = readFileSync(join(root, 'cors.secret'), 'utf8').trim();
     const seconds = String(Math.floor(Date.now() / 1000) + offset);
-    const vouch = `${seconds}.0.${createHmac('sha256', secret).update(`${distributionId}\n${seconds}\n0\nhttps://shop.example.net`).digest('hex')}`;
-    const fresh = `${Math.floor(Date.now() / 1000)}.0.${createHmac('sha256', secret).update(`EDFDVBD6EXAMPLE\n${Math.floor(Date.now() / 1000)}\n0\nhttps://shop.example.net`).digest('hex')}`;
+    const vouch = `${seconds}.allowed.${createHmac('sha256', secret).update(`${distributionId}\n${seconds}\nallowed\nhttps://shop.example.net`).digest('hex')}`;
+    const fresh = `${Math.floor(Date.now() / 1000)}.allowed.${createHmac('sha256', secret).update(`EDFDVBD6EXAMPLE\n${Math.floor(Date.now() / 1000)}\nallowed\nhttps://shop.example.net`).digest('hex')}`;
     const respond = (value: string) =>
       handlers.originResponse(originResponseEvent({ request: { origin: 'https://shop.example.net', headers: { [VOUCH]: value } }, headers: { 'Access-Control-Allow-Origin': '*' } }));
     // Act and assess: the same made now is good, which shows the key and the message are right.
@@ -362,5 +362,50 @@ describe('a store changes nothing for what the policy decides alone', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('stored origins and rules (SPEC §11)', () => {
+  const readers = { id: 'readers', allowOrigins: [], allowMethods: ['GET', 'HEAD'] };
+  const writers = { id: 'writers', allowOrigins: ['https://app.example.com'], allowMethods: ['GET', 'PUT'], allowCredentials: true };
+
+  /** One policy built into its own folder with a given secret, and loaded with a store. */
+  async function built(policy: object, store: Record<string, string>, secret = 'a'.repeat(64)): Promise<EdgeHandlers> {
+    const dir = mkdtempSync(join(tmpdir(), 'cloudfront-cors-rules-store-'));
+    try {
+      writeFileSync(join(dir, 'cors.config.json'), JSON.stringify(policy));
+      await build({ config: join(dir, 'cors.config.json'), outDir: join(dir, 'dist'), storeSecret: secret });
+      return await loadHandlers(join(dir, 'dist'), { store: () => new Map(Object.entries(store)) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('keeps a stored origin in its rule while the function and the origin response run policies with rules in another order', async () => {
+    // Prepare: the origin response is published with a rule inserted before "readers"; the function is not yet.
+    const store = { 'https://customer.example.net': 'readers' };
+    const before = await built({ originStore: 'keyvaluestore', rules: [writers, readers] }, store);
+    const partners = { id: 'partners', allowOrigins: ['https://partner.example.org'], allowMethods: ['GET', 'PUT'], allowCredentials: true };
+    const after = await built({ originStore: 'keyvaluestore', rules: [writers, partners, readers] }, store);
+    // Act
+    const forwarded = await before.viewerRequestFunctionAsync(functionRequestEvent({ origin: 'https://customer.example.net' }));
+    const response = await after.originResponse(answerTo(forwarded));
+    // Assess: the readers' answer, by name, never the rule now at the readers' old position.
+    expect(header(forwarded, VOUCH)).toMatch(/^\d+\.readers\.[0-9a-f]{64}$/);
+    expect(header(response, 'access-control-allow-origin')).toBe('https://customer.example.net');
+    expect(header(response, 'access-control-allow-credentials')).toBeUndefined();
+  });
+
+  it.each([
+    ['one rule', { originStore: 'keyvaluestore', rules: [writers] }],
+    ['one rule at the top level', { originStore: 'keyvaluestore', allowOrigins: ['https://app.example.com'], allowMethods: ['GET', 'PUT'], allowCredentials: true }],
+    ['two rules', { originStore: 'keyvaluestore', rules: [writers, readers] }],
+  ])('lets a stored value that names no rule allow nothing, in a policy of %s', async (_, policy) => {
+    const handlers = await built(policy, { 'https://stale.example.net': 'retired', 'https://proto.example.net': '__proto__', 'https://fine.example.net': 'allowed' });
+    const events = ['https://stale.example.net', 'https://proto.example.net', 'https://fine.example.net'].map((origin) => functionRequestEvent({ method: 'OPTIONS', origin, requestMethod: 'GET' }));
+    const inV8 = await Promise.all(events.map((event) => handlers.viewerRequestFunctionAsync(event)));
+    const inNjs = runInNjs(handlers.functionCode as string, events, { 'https://stale.example.net': 'retired', 'https://proto.example.net': '__proto__', 'https://fine.example.net': 'allowed' });
+    expect(inV8.map((answer) => status(answer))).toEqual([403, 403, 204]);
+    expect(inNjs.map((answer) => status(answer))).toEqual([403, 403, 204]);
   });
 });
