@@ -187,17 +187,21 @@ export function requestRefusal(policy: CompiledPolicy, method: unknown, header: 
 
 /**
  * The rule that answers a request that is not a preflight (SPEC §11): the first whose origins hold
- * the origin and whose methods hold the method, as S3 picks its CORS rule. For `origin` `null` (no
- * `Origin`, `null`, or one no rule can name), the first `"*"` rule that allows the method.
+ * the origin and whose methods hold the method, as S3 picks among its CORS rules. For `origin`
+ * `null` (no `Origin`, `null`, or one no rule can name), the first `"*"` rule that does.
+ *
+ * A policy of one rule answers every method from an origin it holds, as it always has (SPEC §5.2):
+ * its `allowMethods` govern preflights, as `Access-Control-Allow-Methods` does in browsers, where
+ * `GET`, `HEAD` and `POST` need no preflight. The method chooses only among several rules.
  */
 export function readingRule(policy: CompiledPolicy, origin: JudgedOrigin | null, method: unknown): CompiledRule | null {
-  // One rule: a lookup, on every response the origin-response handler writes.
-  if (!CORS_CODE.usesRules) return (origin !== null || policy.anyOrigin) && policy.methods[method as string] === 1 ? policy : null;
+  if (!CORS_CODE.usesRules) return origin !== null || policy.anyOrigin ? policy : null;
   const rules = origin === null ? null : (origin.inRules as number[]);
   const count = rules !== null ? rules.length : policy.laterRules.length + 1;
+  const byMethod = policy.laterRules.length > 0;
   for (let i = 0; i < count; i++) {
     const rule = ruleAt(policy, rules === null ? i : (rules[i] as number));
-    if ((rules !== null || rule.anyOrigin) && rule.methods[method as string] === 1) return rule;
+    if ((rules !== null || rule.anyOrigin) && (!byMethod || rule.methods[method as string] === 1)) return rule;
   }
   return null;
 }

@@ -258,6 +258,9 @@ describe('the policy files and their schema', () => {
     [{ rules: [{ id: 'allowed', allowOrigins: ['https://a.example.com'] }] }, 'the id a stored origin without --rule holds'],
     [{ rules: [{ allowOrigins: ['https://a.example.com'], maxAge: -1 }] }, 'a negative maxAge in a rule'],
     [{}, 'neither allowOrigins nor rules'],
+    [{ rules: [{ allowOrigins: ['*'], allowCredentials: true }] }, '"*" with credentials in a rule'],
+    [{ allowOrigins: ['*', 'https://a.example.com'] }, '"*" beside other origins'],
+    [{ allowOrigins: ['*'], allowCredentials: true }, '"*" with credentials'],
   ])('lets editors flag %j (%s)', (policy, _problem) => {
     expect(check(policy)).toBe(false);
   });

@@ -4,7 +4,8 @@
  * the CORS configuration"): the first rule whose origins hold the request's origin, whose methods
  * hold its method (the requested one, for a preflight) and whose headers cover every requested
  * header answers; no rule, refused. What cloudfront-cors adds is written beside it: a `"*"` rule
- * answers `*` without credentials, and the origins only a `"*"` rule holds share `Origin: null`.
+ * answers `*` without credentials, the origins only a `"*"` rule holds share `Origin: null`, and a
+ * policy of one rule answers a request that is not a preflight whatever its method (SPEC §5.2).
  */
 import type { CorsRuleFile } from '../../build/policy-file.ts';
 import type { RequestOptions } from '../../testing/index.ts';
@@ -34,11 +35,11 @@ function headerAllowed(rule: Rule, name: string): boolean {
 }
 
 /** S3's choice: the first rule that holds the origin and allows the method and every requested header. */
-export function firstRule(rules: Rule[], canonical: string | null, method: string, requested: string[] = []): Rule | undefined {
+export function firstRule(rules: Rule[], canonical: string | null, method: string, requested: string[] = [], byMethod = true): Rule | undefined {
   return rules.find(
     (rule) =>
       (rule.allowOrigins[0] === '*' || (canonical !== null && holds(rule, canonical))) &&
-      (rule.allowMethods ?? ['GET', 'HEAD']).includes(method) &&
+      (!byMethod || (rule.allowMethods ?? ['GET', 'HEAD']).includes(method)) &&
       requested.every((name) => headerAllowed(rule, name)),
   );
 }
@@ -68,7 +69,8 @@ export function oracleViewer(rules: Rule[], canonical: string | null, request: R
 
 /** The CORS headers the origin response must write for a request forwarded with `Origin: forwarded`. */
 export function oracleOriginResponse(rules: Rule[], forwarded: string, method: string): Record<string, string> {
-  const rule = firstRule(rules, forwarded === 'null' ? null : forwarded, method);
+  // A policy of one rule answers any method from its origins (SPEC §5.2); the method chooses among several.
+  const rule = firstRule(rules, forwarded === 'null' ? null : forwarded, method, [], rules.length > 1);
   if (rule === undefined) return {};
   const any = rule.allowOrigins[0] === '*';
   return {
