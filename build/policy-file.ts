@@ -146,6 +146,15 @@ export function policyMethods(policy: CorsPolicy): string[] {
 function unknownKeys(object: Record<string, unknown>, known: readonly string[], at: string, problems: string[]): void {
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
+    // A key of the other level: say where it goes, rather than guess at a spelling.
+    if (at !== '' && (POLICY_KEYS as readonly string[]).includes(key)) {
+      problems.push(`${at}${key}: "${key}" holds for every rule, so it goes at the top level of the policy, beside "rules"`);
+      continue;
+    }
+    if (at === '' && key === 'id') {
+      problems.push('id: a rule\'s id goes inside that rule, in "rules": [{ "id": "writers", "allowOrigins": […] }]');
+      continue;
+    }
     const near = known.find((name) => editDistance(name.toLowerCase(), key.toLowerCase()) <= 3);
     problems.push(
       `unknown key "${at}${key}"${near ? `: did you mean "${near}"?` : ''} (known keys${at === '' ? '' : ` of a rule`}: ${known.filter((name) => name !== '$schema').join(', ')})`,

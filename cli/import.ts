@@ -4,7 +4,7 @@
  * AWS SDK. What S3 did unsafely is written safe, and said; what a policy cannot say is refused
  * with the reason, and nothing is written.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BadArguments, Refusal, parseFlags, writablePath, type Command } from './command.ts';
 import { schemaReference } from './init.ts';
@@ -53,12 +53,23 @@ without credentials. Exit codes: 0 written, 1 refused (nothing written), 2 bad a
     if (values.stdout && (values.force || values.config !== undefined)) throw new BadArguments('--stdout writes no file: leave out --force and --config');
     const shown = values.config ?? 'cors.config.json';
     const target = writablePath('--config', shown);
-    // Checked before the bucket is read: nothing is fetched for a file that would be refused.
-    if (!values.stdout && existsSync(target) && !values.force) throw new Refusal(`${shown} already exists; pass --force to replace it, or --stdout to print the policy`);
-    if (!values.stdout && !existsSync(dirname(target))) throw new Refusal(`${dirname(target)} does not exist; create the folder first`);
+    const checkTarget = () => {
+      if (values.stdout) return;
+      if (existsSync(target) && statSync(target).isDirectory()) throw new Refusal(`${shown} is a folder; name the policy file with --config PATH`);
+      if (existsSync(target) && !values.force) throw new Refusal(`${shown} already exists; pass --force to replace it, or --stdout to print the policy`);
+      if (!existsSync(dirname(target))) throw new Refusal(`${dirname(target)} does not exist; create the folder first`);
+    };
 
-    const { convertS3Rules, readS3Cors } = await import('../deploy/s3-cors.ts');
-    const configuration = values.from !== undefined ? readS3Cors(readSource(values.from), values.from, values.resource) : await bucketRules(values.bucket as string, values.region);
+    const { convertS3Rules, isTemplate, readS3Cors } = await import('../deploy/s3-cors.ts');
+    let configuration;
+    if (values.from !== undefined) {
+      configuration = readS3Cors(readSource(values.from), values.from, values.resource);
+      if (values.resource !== undefined && !isTemplate(configuration)) throw new BadArguments(`--resource names a bucket in a CloudFormation template, and ${values.from} is ${configuration.form}`);
+      checkTarget();
+    } else {
+      checkTarget(); // before the bucket is read: nothing is fetched for a file that would be refused
+      configuration = await bucketRules(values.bucket as string, values.region);
+    }
     const { policy, notes } = convertS3Rules(configuration);
     for (const note of notes) output.err(`note: ${note}`);
     const count = `${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'}`;
@@ -66,7 +77,11 @@ without credentials. Exit codes: 0 written, 1 refused (nothing written), 2 bad a
       output.out(JSON.stringify(policy, null, 2));
       return 0;
     }
-    writeFileSync(target, `${JSON.stringify({ $schema: schemaReference(target), ...policy }, null, 2)}\n`);
+    try {
+      writeFileSync(target, `${JSON.stringify({ $schema: schemaReference(target), ...policy }, null, 2)}\n`);
+    } catch (error) {
+      throw new Refusal(`cannot write ${shown} (${(error as NodeJS.ErrnoException).code ?? String(error)}): name a file in a folder you can write with --config PATH, or use --stdout`);
+    }
     output.out(`wrote ${shown}: ${count} from ${configuration.form}; check it with npx cloudfront-cors validate${values.config === undefined ? '' : ` --config ${JSON.stringify(values.config)}`}`);
     return 0;
   },
@@ -76,7 +91,9 @@ function readSource(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Refusal(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}): save the configuration there, e.g. aws s3api get-bucket-cors --bucket NAME > ${path}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw new Refusal(`${path} is a folder; name the file that holds the configuration`);
+    throw new Refusal(`cannot read ${path} (${code ?? String(error)}): save the configuration there, e.g. aws s3api get-bucket-cors --bucket NAME > ${path}`);
   }
 }
 
@@ -89,11 +106,13 @@ async function bucketRules(bucket: string, region: string | undefined): Promise<
     const answer = await client.send(new GetBucketCorsCommand({ Bucket: bucket }));
     const rules = answer.CORSRules ?? [];
     if (rules.length === 0) throw new Refusal(`bucket ${bucket} has no CORS rules: nothing to import; start from npx cloudfront-cors init`);
-    return { rules, form: `bucket ${bucket}`, rulesKey: 'CORSRules' };
+    const { fromApi } = await import('../deploy/s3-cors.ts');
+    return fromApi(rules, `bucket ${bucket}`);
   } catch (error) {
     const name = (error as Error).name;
     if (name === 'NoSuchCORSConfiguration') throw new Refusal(`bucket ${bucket} has no CORS rules (NoSuchCORSConfiguration): nothing to import; start from npx cloudfront-cors init`);
     if (name === 'NoSuchBucket') throw new Refusal(`no bucket ${bucket} (NoSuchBucket): check the name`);
+    if (name === 'AccessDenied' || name === 'Forbidden') throw new Refusal(`access denied reading the CORS rules of bucket ${bucket}: the credentials need s3:GetBucketCORS on arn:aws:s3:::${bucket}`);
     throw error;
   } finally {
     client.destroy();

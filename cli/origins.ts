@@ -89,7 +89,7 @@ run writes nothing. Exit codes: 0 done or nothing to do, 1 refused or failed, 2 
       else {
         const listed = action === 'sync' ? readOriginList(values.from as string) : origins.map((origin) => ({ origin, ...(values.rule === undefined ? {} : { rule: values.rule }) }));
         wanted = storeEntriesOf(listed, notes);
-        await checkRuleIds([...wanted.values()], config, values.config !== undefined);
+        await checkRuleIds(wanted, config, values.config !== undefined);
       }
     } catch (error) {
       throw error instanceof Refusal ? new Refusal(`nothing written; ${error.message}`) : error;
@@ -118,15 +118,16 @@ async function policyRuleIds(config: string, named: boolean): Promise<Map<string
   } catch (error) {
     throw error instanceof PolicyError ? new Refusal(error.message) : error;
   }
+  if (policy.originStore === undefined) throw new Refusal(`${config} keeps no origins in a store: add "originStore": "keyvaluestore" to it, or name the policy that does with --config PATH`);
   const ids = new Map<string, boolean>();
   for (const rule of policyRules(policy)) if (rule.id !== undefined) ids.set(rule.id, rule.allowOrigins[0] !== '*');
   return ids;
 }
 
 /** Refuses rule ids the policy does not have, or that name a `"*"` rule, before anything is written. */
-async function checkRuleIds(values: string[], config: string, named: boolean): Promise<void> {
+async function checkRuleIds(entries: Map<string, string>, config: string, named: boolean): Promise<void> {
   const { STORED_VALUE } = await import('../functions/core/store.ts');
-  const asked = [...new Set(values)].filter((value) => value !== STORED_VALUE);
+  const asked = [...new Set(entries.values())].filter((value) => value !== STORED_VALUE);
   if (asked.length === 0) return;
   const ids = await policyRuleIds(config, named);
   if (ids === null) throw new Refusal(`rule ${asked.map((id) => `"${id}"`).join(', ')} named, and there is no ${config} to check it against: pass the policy with --config PATH`);
@@ -134,7 +135,9 @@ async function checkRuleIds(values: string[], config: string, named: boolean): P
     if (ids.get(id) === true) continue;
     const known = [...ids].filter(([, joinable]) => joinable).map(([known]) => `"${known}"`);
     const why = ids.has(id) ? `is a "*" rule, which holds every origin already` : `is no rule id of ${config}`;
-    throw new Refusal(`rule "${id}" ${why}; ${known.length > 0 ? `the rules a stored origin can join are ${known.join(', ')}` : `give the rule it should join an "id" in ${config}`}`);
+    const origins = [...entries].filter(([, value]) => value === id).map(([key]) => key);
+    const listed = `${origins.slice(0, 3).join(', ')}${origins.length > 3 ? `, and ${origins.length - 3} more` : ''}`;
+    throw new Refusal(`rule "${id}" (for ${listed}) ${why}; ${known.length > 0 ? `the rules a stored origin can join are ${known.join(', ')}` : `give the rule it should join an "id" in ${config}`}`);
   }
 }
 

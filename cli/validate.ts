@@ -36,7 +36,8 @@ reason it is refused.
       output.out(`${config}: valid: ${summary(policy, policy.originStore !== undefined)}; preflights answered at the ${policy.preflight}`);
     } else {
       const store = policy.originStore === undefined ? '' : ', stored origins in the rule their value names (the first by default)';
-      output.out(`${config}: valid: ${policy.rules.length} rules, the first that matches a request decides${store}; preflights answered at the ${policy.preflight}`);
+      const count = policy.rules.length === 1 ? '1 rule' : `${policy.rules.length} rules, the first that matches a request decides`;
+      output.out(`${config}: valid: ${count}${store}; preflights answered at the ${policy.preflight}`);
       policy.rules.forEach((rule, index) => output.out(`  rules[${index}]${rule.id === undefined ? '' : ` (${rule.id})`}: ${summary(rule, false)}`));
     }
     return 0;

@@ -27,14 +27,24 @@ export interface S3CorsRule {
   MaxAgeSeconds?: unknown;
 }
 
-/** A configuration as read: its rules, which form it was, and how its rules are named in messages. */
+/** A configuration as read: its rules, which form it was, and how it names its rules and their keys. */
 export interface S3CorsConfiguration {
   rules: S3CorsRule[];
-  /** e.g. `get-bucket-cors JSON`, `CloudFormation template (resource Assets)`. */
+  /** e.g. `get-bucket-cors JSON`, `CloudFormation template in YAML (resource Assets)`. */
   form: string;
-  /** `CORSRules`, or `CorsRules` in a CloudFormation template: how a refusal names a rule. */
+  /** `CORSRules`, `CORSRule` in XML, `CorsRules` in a template: how a message names a rule. */
   rulesKey: string;
+  /** Each key as the form spells it (`AllowedOrigin` in XML, `MaxAge` in a template), for messages. */
+  names: Record<keyof S3CorsRule, string>;
 }
+
+/** Whether the configuration came from a CloudFormation template (where `--resource` means something). */
+export function isTemplate(configuration: S3CorsConfiguration): boolean {
+  return configuration.rulesKey === 'CorsRules';
+}
+
+/** The methods S3 takes in `AllowedMethods`; it refuses a configuration with any other. */
+const S3_METHODS = ['GET', 'PUT', 'HEAD', 'POST', 'DELETE'];
 
 /** What the import wrote, and what it changed on the way. */
 export interface ImportedPolicy {
@@ -45,6 +55,16 @@ export interface ImportedPolicy {
 }
 
 const API_KEYS = ['ID', 'AllowedOrigins', 'AllowedMethods', 'AllowedHeaders', 'ExposeHeaders', 'MaxAgeSeconds'];
+
+/** The S3 API's names, as get-bucket-cors JSON and the console spell them. */
+const API_NAMES: Record<keyof S3CorsRule, string> = {
+  ID: 'ID',
+  AllowedOrigins: 'AllowedOrigins',
+  AllowedMethods: 'AllowedMethods',
+  AllowedHeaders: 'AllowedHeaders',
+  ExposeHeaders: 'ExposeHeaders',
+  MaxAgeSeconds: 'MaxAgeSeconds',
+};
 
 /** A CloudFormation `CorsRule`'s keys, and their names in the S3 API. */
 const TEMPLATE_KEYS: Record<string, keyof S3CorsRule> = {
@@ -66,6 +86,16 @@ const XML_KEYS: Record<string, keyof S3CorsRule> = {
   MaxAgeSeconds: 'MaxAgeSeconds',
 };
 
+/** Rules as the S3 API returns them (`GetBucketCors`), read as a configuration. */
+export function fromApi(rules: S3CorsRule[], form: string): S3CorsConfiguration {
+  return { rules, form, rulesKey: 'CORSRules', names: API_NAMES };
+}
+
+/** A name-to-key table turned around: each S3 API key and its spelling in a form. */
+function spellings(table: Record<string, keyof S3CorsRule>): Record<keyof S3CorsRule, string> {
+  return Object.fromEntries(Object.entries(table).map(([name, key]) => [key, name])) as Record<keyof S3CorsRule, string>;
+}
+
 /**
  * Reads an S3 CORS configuration in any of its forms, told apart by their content.
  *
@@ -76,15 +106,15 @@ const XML_KEYS: Record<string, keyof S3CorsRule> = {
 export function readS3Cors(text: string, source: string, resource?: string): S3CorsConfiguration {
   const body = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).trim();
   if (body === '') throw new Refusal(`${source} is empty: write the bucket's CORS configuration there (aws s3api get-bucket-cors --bucket NAME > ${source})`);
-  if (body.startsWith('<')) return { rules: xmlRules(body, source), form: 'XML', rulesKey: 'CORSRule' };
-  if (body.startsWith('[')) return { rules: ruleList(parseJson(body, source), source, 'the S3 console\'s rule array'), form: 'the S3 console\'s rule array', rulesKey: 'rules' };
+  if (body.startsWith('<')) return { rules: xmlRules(body, source), form: 'XML', rulesKey: 'CORSRule', names: spellings(XML_KEYS) };
+  if (body.startsWith('[')) return { rules: ruleList(parseJson(body, source), source, 'rule'), form: 'the S3 console\'s rule array', rulesKey: 'rule', names: API_NAMES };
   if (body.startsWith('{')) {
     const json = parseJson(body, source) as Record<string, unknown>;
     if ('Resources' in json) return templateRules(json, source, resource, 'JSON');
-    if ('CORSRules' in json) return { rules: ruleList(json['CORSRules'], source, 'CORSRules'), form: 'get-bucket-cors JSON', rulesKey: 'CORSRules' };
+    if ('CORSRules' in json) return { rules: ruleList(json['CORSRules'], source, 'CORSRules'), form: 'get-bucket-cors JSON', rulesKey: 'CORSRules', names: API_NAMES };
     if ('CORSConfiguration' in json) {
       const inner = json['CORSConfiguration'] as Record<string, unknown> | null;
-      return { rules: ruleList(inner?.['CORSRules'], source, 'CORSConfiguration.CORSRules'), form: 'put-bucket-cors JSON', rulesKey: 'CORSRules' };
+      return { rules: ruleList(inner?.['CORSRules'], source, 'CORSConfiguration.CORSRules'), form: 'put-bucket-cors JSON', rulesKey: 'CORSRules', names: API_NAMES };
     }
     throw new Refusal(`${source} is JSON without "CORSRules" or "Resources": give the output of aws s3api get-bucket-cors, the rule array the S3 console shows, or a CloudFormation template`);
   }
@@ -110,7 +140,7 @@ function parseJson(body: string, source: string): unknown {
 
 /** Rules in the API's shape (get-bucket-cors, the console): an array of objects. */
 function ruleList(value: unknown, source: string, where: string): S3CorsRule[] {
-  if (!Array.isArray(value) || value.length === 0) throw new Refusal(`${source}: ${where} holds no rule; a CORS configuration has at least one`);
+  if (!Array.isArray(value) || value.length === 0) throw new Refusal(`${source}: ${where === 'rule' ? 'the array' : where} holds no rule; a CORS configuration has at least one`);
   return value.map((rule, index) => {
     if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) throw new Refusal(`${source}: ${where}[${index}] is not a rule object`);
     const unknown = Object.keys(rule).filter((key) => !API_KEYS.includes(key));
@@ -143,7 +173,7 @@ function xmlRules(body: string, source: string): S3CorsRule[] {
     const fields = (typeof rule === 'object' && rule !== null ? rule : {}) as Record<string, unknown>;
     const converted: Record<string, unknown> = {};
     for (const [element, value] of Object.entries(fields)) {
-      const key = XML_KEYS[element];
+      const key = Object.hasOwn(XML_KEYS, element) ? XML_KEYS[element] : undefined;
       if (key === undefined) throw new Refusal(`${source}: CORSRule[${index}] has <${element}>, which S3 CORS rules do not (their elements: ${Object.keys(XML_KEYS).join(', ')})`);
       converted[key] = value;
     }
@@ -165,16 +195,22 @@ function templateRules(template: Record<string, unknown>, source: string, resour
   } else if (names.length === 1) chosen = names[0] as string;
   else if (names.length === 0) throw new Refusal(`${source} is a CloudFormation template without an AWS::S3::Bucket that has a CorsConfiguration`);
   else throw new Refusal(`${source} has ${names.length} buckets with a CorsConfiguration (${names.join(', ')}): name one with --resource LOGICAL_ID`);
-  const rules = resources[chosen]?.Properties?.CorsConfiguration?.CorsRules;
+  const configuration = resources[chosen]?.Properties?.CorsConfiguration;
+  const rules = configuration?.CorsRules;
+  const computed = intrinsic(configuration) ?? intrinsic(rules);
+  if (computed !== null) throw new Refusal(`${source}: ${chosen}'s CorsConfiguration is ${computed}: write the rules it stands for in a copy of the template, or import the deployed bucket with --bucket NAME`);
   if (!Array.isArray(rules) || rules.length === 0) throw new Refusal(`${source}: ${chosen}'s CorsConfiguration.CorsRules holds no rule`);
   return {
     form: `CloudFormation template in ${language} (resource ${chosen})`,
     rulesKey: 'CorsRules',
+    names: spellings(TEMPLATE_KEYS),
     rules: rules.map((rule: unknown, index) => {
-      if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) throw new Refusal(`${source}: ${chosen} CorsRules[${index}] is not a rule object${intrinsic(rule) ? ` but ${intrinsic(rule)}` : ''}`);
+      const expression = intrinsic(rule);
+      if (expression !== null) throw new Refusal(`${source}: ${chosen} CorsRules[${index}] is ${expression}: write the rule it stands for, or import the deployed bucket with --bucket NAME`);
+      if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) throw new Refusal(`${source}: ${chosen} CorsRules[${index}] is not a rule object`);
       const converted: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(rule)) {
-        const name = TEMPLATE_KEYS[key];
+        const name = Object.hasOwn(TEMPLATE_KEYS, key) ? TEMPLATE_KEYS[key] : undefined;
         if (name === undefined) throw new Refusal(`${source}: ${chosen} CorsRules[${index}] has "${key}", which AWS::S3::Bucket CorsRule does not (its keys: ${Object.keys(TEMPLATE_KEYS).join(', ')})`);
         converted[name] = value;
       }
@@ -189,7 +225,7 @@ function intrinsic(value: unknown): string | null {
   const keys = Object.keys(value);
   if (keys.length !== 1) return null;
   const key = keys[0] as string;
-  return key === 'Ref' || key === 'Condition' || key.startsWith('Fn::') ? `!${key.replace('Fn::', '')} (a CloudFormation expression, known only when the stack deploys)` : null;
+  return key === 'Ref' || key === 'Condition' || key.startsWith('Fn::') ? `${key} (a CloudFormation expression, known only when the stack deploys)` : null;
 }
 
 /**
@@ -201,44 +237,52 @@ export function convertS3Rules(configuration: S3CorsConfiguration): ImportedPoli
   const problems: string[] = [];
   const notes: string[] = [];
   const ids = new Set<string>();
+  const names = configuration.names;
   const rules = configuration.rules.map((rule, index) => {
     const at = `${configuration.rulesKey}[${index}]`;
-    const origins = strings(rule.AllowedOrigins, `${at}.AllowedOrigins`, problems, true);
-    const methods = strings(rule.AllowedMethods, `${at}.AllowedMethods`, problems, true);
-    const headers = strings(rule.AllowedHeaders, `${at}.AllowedHeaders`, problems, false);
-    const expose = strings(rule.ExposeHeaders, `${at}.ExposeHeaders`, problems, false);
-    const id = ruleId(rule.ID, at, ids, notes);
+    const origins = strings(rule.AllowedOrigins, `${at}.${names.AllowedOrigins}`, problems, true);
+    const methods = strings(rule.AllowedMethods, `${at}.${names.AllowedMethods}`, problems, true).filter((method, position) => {
+      if (S3_METHODS.includes(method)) return true;
+      problems.push(`${at}.${names.AllowedMethods}[${position}] ${JSON.stringify(method)}: S3 takes ${S3_METHODS.join(', ')} only, and would refuse this configuration`);
+      return false;
+    });
+    const headers = strings(rule.AllowedHeaders, `${at}.${names.AllowedHeaders}`, problems, false);
+    const expose = strings(rule.ExposeHeaders, `${at}.${names.ExposeHeaders}`, problems, false);
+    const id = ruleId(rule.ID, `${at}.${names.ID}`, ids, notes);
     const converted: CorsRuleFile = id === undefined ? { allowOrigins: [] } : { id, allowOrigins: [] };
     const any = origins.includes('*');
     if (any) {
       notes.push(
-        `${at} AllowedOrigin "*": S3 answers it with the caller's own origin and Access-Control-Allow-Credentials: true, so any site could read ` +
-          `credentialed responses; imported as a "*" rule, which answers * and never with credentials` +
-          (origins.length > 1 ? ` (its other origins are covered by "*")` : ''),
+        `${at} ${names.AllowedOrigins} "*": imported as a "*" rule, which answers * and never with credentials, whatever S3 sent for it ` +
+          `(S3 can answer "*" with the caller's own origin and Access-Control-Allow-Credentials: true, which lets any site read credentialed responses)` +
+          (origins.length > 1 ? `; its other origins are covered by "*"` : ''),
       );
       converted.allowOrigins = ['*'];
     } else {
       for (const [position, pattern] of origins.entries()) {
         const entries = originEntries(pattern);
-        if ('problem' in entries) problems.push(`${at}.AllowedOrigins[${position}] ${JSON.stringify(pattern)}: ${entries.problem}`);
+        const where = `${at}.${names.AllowedOrigins}[${position}] ${JSON.stringify(pattern)}`;
+        if ('problem' in entries) problems.push(`${where}: ${entries.problem}`);
         else {
-          if (entries.note !== undefined) notes.push(`${at}.AllowedOrigins[${position}] ${JSON.stringify(pattern)}: ${entries.note}`);
+          if (entries.note !== undefined) notes.push(`${where}: ${entries.note}`);
           converted.allowOrigins.push(...entries.entries.filter((entry) => !converted.allowOrigins.includes(entry)));
         }
       }
     }
-    converted.allowMethods = methods;
+    converted.allowMethods = [...new Set(methods)];
     const allowHeaders = headers.flatMap((header, position) => {
       const star = header.indexOf('*');
       if (star < 0 || star === header.length - 1) return [header];
-      problems.push(`${at}.AllowedHeaders[${position}] ${JSON.stringify(header)}: S3 lets "*" stand anywhere in a header name; a policy takes a prefix ("x-amz-*") or "*" alone: list the header names`);
+      problems.push(`${at}.${names.AllowedHeaders}[${position}] ${JSON.stringify(header)}: S3 lets "*" stand anywhere in a header name; a policy takes a prefix ("x-amz-*") or "*" alone: list the header names`);
       return [];
     });
     if (allowHeaders.length > 0) converted.allowHeaders = allowHeaders;
     if (expose.length > 0) converted.exposeHeaders = expose;
-    // S3 answers every origin a rule names with Access-Control-Allow-Credentials: true.
-    if (!any) converted.allowCredentials = true;
-    const maxAge = maxAgeOf(rule.MaxAgeSeconds, at, problems, notes);
+    // S3 answers every origin a rule names with Access-Control-Allow-Credentials: true, unless the
+    // rule exposes "*", which browsers read as no header at all on a credentialed response.
+    if (!any && expose.includes('*')) notes.push(`${at} ${names.ExposeHeaders} "*": exposes nothing on credentialed responses, so the rule is imported without credentials`);
+    else if (!any) converted.allowCredentials = true;
+    const maxAge = maxAgeOf(rule.MaxAgeSeconds, `${at}.${names.MaxAgeSeconds}`, problems, notes);
     if (maxAge !== undefined) converted.maxAge = maxAge;
     return converted;
   });
@@ -249,14 +293,12 @@ export function convertS3Rules(configuration: S3CorsConfiguration): ImportedPoli
       validatePolicy(policy, 'the imported policy');
     } catch (error) {
       if (!(error instanceof PolicyError)) throw error;
-      problems.push(...error.problems.map((problem) => problem.replace(/^rules\[/, `${configuration.rulesKey}[`)));
+      problems.push(...error.problems.map((problem) => `as imported, ${problem}`));
     }
   }
   if (problems.length > 0) {
-    throw new Refusal(
-      `nothing written; ${problems.length === 1 ? 'one value cannot be imported' : `${problems.length} values cannot be imported`} (fix them in a copy of the configuration and import that with --from FILE):\n` +
-        problems.map((problem) => `  - ${problem}`).join('\n'),
-    );
+    const count = problems.length === 1 ? 'one value cannot be imported (fix it' : `${problems.length} values cannot be imported (fix them`;
+    throw new Refusal(`nothing written; ${count} in a copy of the configuration and import that with --from FILE):\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   }
   if (rules.some((rule) => rule.allowCredentials)) {
     notes.push('rules naming origins keep S3\'s Access-Control-Allow-Credentials: true; set "allowCredentials": false in those that serve no cookies or HTTP authentication');
@@ -268,6 +310,11 @@ export function convertS3Rules(configuration: S3CorsConfiguration): ImportedPoli
 function strings(value: unknown, at: string, problems: string[], required: boolean): string[] {
   if (value === undefined) {
     if (required) problems.push(`${at} is missing; S3 requires it in every rule`);
+    return [];
+  }
+  const whole = intrinsic(value);
+  if (whole !== null) {
+    problems.push(`${at} is ${whole}: write the values it stands for, or import the deployed bucket with --bucket NAME`);
     return [];
   }
   const list = Array.isArray(value) ? value : [value];
@@ -287,13 +334,17 @@ function strings(value: unknown, at: string, problems: string[], required: boole
 /** An S3 rule's `ID` as a policy rule `id`, when it can be one; otherwise it is left out, saying so. */
 function ruleId(value: unknown, at: string, ids: Set<string>, notes: string[]): string | undefined {
   if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    notes.push(`${at} is ${intrinsic(value) ?? 'not a name'}; the rule is imported without an id`);
+    return undefined;
+  }
   const id = String(value);
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id) || id === 'allowed') {
-    notes.push(`${at} ID ${JSON.stringify(id)} is no policy rule id (1 to 64 letters, digits, ".", "_" or "-", not "allowed"); the rule is imported without one`);
+    notes.push(`${at} ${JSON.stringify(id)} is no policy rule id (1 to 64 letters, digits, ".", "_" or "-", not "allowed"); the rule is imported without one`);
     return undefined;
   }
   if (ids.has(id)) {
-    notes.push(`${at} ID "${id}" is an earlier rule's too; the rule is imported without one`);
+    notes.push(`${at} "${id}" is an earlier rule's too; the rule is imported without one`);
     return undefined;
   }
   ids.add(id);
@@ -306,11 +357,11 @@ function maxAgeOf(value: unknown, at: string, problems: string[], notes: string[
   const seconds = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
   if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
     const expression = intrinsic(value);
-    problems.push(`${at}.MaxAgeSeconds ${expression ?? JSON.stringify(value)}: write a whole number of seconds`);
+    problems.push(`${at} ${expression ?? JSON.stringify(value)}: write a whole number of seconds`);
     return undefined;
   }
   if (seconds > 86400) {
-    notes.push(`${at}.MaxAgeSeconds ${seconds}: imported as 86400, a day, the longest any browser keeps a preflight answer`);
+    notes.push(`${at} ${seconds}: imported as 86400, a day, the longest any browser keeps a preflight answer`);
     return 86400;
   }
   return seconds;
@@ -321,12 +372,13 @@ export type OriginConversion = { entries: string[]; note?: string } | { problem:
 
 /**
  * The policy entries that match what an S3 `AllowedOrigin` matches (`"*"` alone is the caller's
- * business: a `"*"` rule). S3 compares the pattern with the `Origin` a browser sends, a `*`
- * standing for any characters, so:
- * - no `*`: an origin, which must be one browsers send (`scheme://host[:port]`);
+ * business: a `"*"` rule). S3 compares the pattern, a `*` standing for any characters, with the
+ * `Origin` a browser sends, which is always canonical (SPEC §3), so:
+ * - no `*`: an origin, written as browsers send it (S3 never matched `https://App.example.com`,
+ *   `https://app.example.com:443` or a path);
  * - `scheme://*.domain[:port]`: a policy wildcard, the same labels in front of `domain`;
- * - `*.domain[:port]`: any scheme, of which browsers' pages have http and https: both wildcards,
- *   saying that other schemes no longer match;
+ * - `*.domain[:port]` or `*://host[:port]`: any scheme, of which browsers' pages have http and https:
+ *   those the pattern can match, saying that other schemes no longer match;
  * - anything else matches more than whole labels (`https://*example.com` matches
  *   `https://evilexample.com`), or a part of a port or scheme, and is refused, naming an origin it
  *   matches that the author cannot have meant.
@@ -334,38 +386,52 @@ export type OriginConversion = { entries: string[]; note?: string } | { problem:
  * @example originEntries('*.example.com') // { entries: ['https://*.example.com', 'http://*.example.com'], note: … }
  */
 export function originEntries(pattern: string): OriginConversion {
+  const afterScheme = pattern.indexOf('://') < 0 ? pattern : pattern.slice(pattern.indexOf('://') + 3);
+  const part = /[/?#]/.exec(afterScheme);
+  if (part !== null) {
+    const what = part[0] === '/' ? (afterScheme.slice(part.index) === '/' ? 'a trailing slash' : 'a path') : part[0] === '?' ? 'a query' : 'a fragment';
+    return { problem: `${what}: an Origin never has one, so S3 never matched this; write "${pattern.slice(0, pattern.length - afterScheme.length + part.index)}"` };
+  }
   const star = pattern.indexOf('*');
   if (star < 0) {
-    if (!pattern.includes('://')) {
-      return { problem: `an Origin always starts with its scheme, so S3 never matches this; write "https://${pattern}"` };
+    if (!pattern.includes('://') && pattern.toLowerCase() !== 'null') {
+      return { problem: `an Origin always starts with its scheme, so S3 never matched this; write "https://${pattern}"` };
     }
-    return checked([pattern]);
+    return exactly(pattern);
   }
   if (pattern.indexOf('*', star + 1) >= 0) return { problem: 'S3 takes one "*" in an AllowedOrigin, and refuses this one' };
   const before = pattern.slice(0, star);
   const after = pattern.slice(star + 1);
   const label = /^\.[A-Za-z0-9.-]+(:\d+)?$/;
-  if (before === '' && label.test(after)) {
-    const result = checked([`https://*${after}`, `http://*${after}`]);
-    return 'problem' in result
-      ? result
-      : { ...result, note: `S3 matched it under any scheme; imported for https and http, the schemes of web pages (write another, e.g. "capacitor://*${after}", if an app needs it)` };
+  const anyScheme = before === '' && label.test(after) ? ['https://*', 'http://*'] : before === '' && /^:\/\/[^*]+$/.test(after) ? ['https', 'http'] : null;
+  if (anyScheme !== null) {
+    const kept: string[] = [];
+    const dropped: string[] = [];
+    for (const scheme of anyScheme) {
+      const result = exactly(`${scheme}${after}`);
+      if ('entries' in result) kept.push(...result.entries);
+      else if (result.problem.startsWith('browsers send it as')) dropped.push(`${scheme}${after}`);
+      else return result;
+    }
+    if (kept.length === 0) return { problem: `browsers send none of ${dropped.map((entry) => `"${entry}"`).join(' and ')} as written, so S3 never matched this` };
+    const never = dropped.length > 0 ? `; never under ${dropped.map((entry) => entry.slice(0, entry.indexOf(':'))).join(', ')}, where browsers send no such port` : '';
+    return { entries: kept, note: `S3 matched it under any scheme; imported for ${kept.map((entry) => entry.slice(0, entry.indexOf(':'))).join(' and ')}, the schemes of web pages${never} (write another, e.g. "capacitor${after.startsWith('://') ? after : `://*${after}`}", if an app needs it)` };
   }
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\/$/.test(before) && label.test(after)) return checked([pattern]);
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\/$/.test(before) && label.test(after)) return exactly(pattern);
   if (after === '') return { problem: `S3 matches every origin that starts with "${before}" here; write "*" alone for a "*" rule, or list the origins meant` };
-  return { problem: `S3 lets "*" stand for any characters here, so it also matches ${JSON.stringify(example(before, after))}; a policy wildcard stands for whole leftmost DNS labels ("https://*.example.com"): list the origins meant` };
+  return { problem: `S3 lets "*" stand for any characters here, so it also matches ${JSON.stringify(`${before === '' ? 'https://' : before}evil${after}`)}; a policy wildcard stands for whole leftmost DNS labels ("https://*.example.com"): list the origins meant` };
 }
 
-/** An origin an S3 pattern matches that its author cannot have meant: `evil` where the `*` is. */
-function example(before: string, after: string): string {
-  return `${before === '' ? 'https://' : before}evil${after}`;
-}
-
-/** The entries as the policy writes them, or the policy's reason to refuse one. */
-function checked(entries: string[]): OriginConversion {
+/**
+ * The entry as the policy writes it, when that is the pattern itself: S3 compares text, and a
+ * pattern browsers send in another form (case, a default port, an IP address in another notation)
+ * never matched. Otherwise the policy's reason to refuse it, or the form browsers send.
+ */
+function exactly(pattern: string): OriginConversion {
   try {
-    const policy = validatePolicy({ allowOrigins: entries }, 'import');
-    return { entries: (policy as { allowOrigins: string[] }).allowOrigins };
+    const entries = (validatePolicy({ allowOrigins: [pattern] }, 'import') as { allowOrigins: string[] }).allowOrigins;
+    if (entries[0] === pattern) return { entries };
+    return { problem: `browsers send it as "${entries[0]}", and S3 compares the text, so it never matched this; write "${entries[0]}"` };
   } catch (error) {
     if (!(error instanceof PolicyError)) throw error;
     return { problem: (error.problems[0] as string).replace(/^allowOrigins\[\d+\] "[^"]*": /, '') };

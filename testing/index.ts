@@ -28,7 +28,9 @@ export interface BuildHandlersOptions {
    * With `"originStore"`: what the function's KeyValueStore holds, as a file of origins (one a line,
    * or a JSON array, as `origins sync --from` reads; read again whenever it changes) or as a list.
    * Each origin is checked as `origins add` checks it. With rules, an origin joins the rule its
-   * `rule` names (`{ origin: 'https://shop.example.net', rule: 'writers' }`), the first by default.
+   * `rule` names (`{ origin: 'https://shop.example.net', rule: 'writers' }`), the first by default;
+   * a `rule` the policy has no such rule for is kept, and allows nothing, as a stale value in a
+   * deployed store does.
    * @default an empty store
    */
   kvs?: string | ReadonlyArray<string | { origin: string; rule?: string }>;

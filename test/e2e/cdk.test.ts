@@ -207,7 +207,7 @@ describe('CloudFrontCors, the other shapes', () => {
       expect(store).toBeDefined();
       const fn = only(first.site, 'AWS::CloudFront::Function');
       expect(fn['FunctionConfig'].KeyValueStoreAssociations).toEqual([{ KeyValueStoreARN: { 'Fn::GetAtt': [expect.stringMatching(/OriginStore/), 'Arn'] } }]);
-      expect(fn['FunctionCode']).toMatch(/^import \w+ from"cloudfront";/);
+      expect(fn['FunctionCode']).toMatch(/^import [\w$]+ from"cloudfront";/);
       expect(only(second.site, 'AWS::CloudFront::Function')['FunctionCode']).toBe(fn['FunctionCode']);
       expect(readFileSync(join(project, 'cors.secret'), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
       expect(first.site.findOutputs('KeyValueStoreArn')).toEqual({ KeyValueStoreArn: expect.objectContaining({ Value: { 'Fn::GetAtt': [expect.stringMatching(/OriginStore/), 'Arn'] } }) });

@@ -263,7 +263,10 @@ describe('origins with rules (SPEC §11): a stored origin joins the rule its val
     ],
     originStore: 'keyvaluestore',
   };
-  beforeEach(() => writeFileSync(join(project, 'cors.config.json'), JSON.stringify(POLICY)));
+  beforeEach(() => {
+    writeFileSync(join(project, 'cors.config.json'), JSON.stringify(POLICY));
+    writeFileSync(join(project, 'no-store.json'), JSON.stringify({ rules: POLICY.rules.map((rule) => ({ ...rule, allowOrigins: rule.allowOrigins.length > 0 ? rule.allowOrigins : ['https://c.example.com'] })) }));
+  });
 
   it('stores the rule an origin joins, moves it to another with one write, and writes nothing the second time', async () => {
     const first = await origins('add', 'https://Shop.example.net', '--rule', 'partners', ...STORE);
@@ -278,8 +281,9 @@ describe('origins with rules (SPEC §11): a stored origin joins the rule its val
   });
 
   it.each([
-    [['--rule', 'gone'], /rule "gone" is no rule id of cors\.config\.json; the rules a stored origin can join are "customers", "partners"/],
-    [['--rule', 'everyone'], /rule "everyone" is a "\*" rule, which holds every origin already/],
+    [['--rule', 'gone'], /rule "gone" \(for https:\/\/shop\.example\.net\) is no rule id of cors\.config\.json; the rules a stored origin can join are "customers", "partners"/],
+    [['--rule', 'everyone'], /rule "everyone" \(for https:\/\/shop\.example\.net\) is a "\*" rule, which holds every origin already/],
+    [['--rule', 'partners', '--config', 'no-store.json'], /no-store\.json keeps no origins in a store: add "originStore": "keyvaluestore" to it/],
     [['--rule', 'partners', '--config', 'missing.json'], /missing\.json: the policy is refused:\n {2}- cannot read the file \(ENOENT\)/],
   ])('refuses %j, writing nothing', async (flags, message) => {
     const result = await origins('add', 'https://shop.example.net', ...flags, ...STORE);

@@ -344,7 +344,7 @@ console.log(JSON.stringify([status(write), header(write, 'access-control-allow-c
     // Assess
     expect(imported.status, imported.stderr).toBe(0);
     expect(imported.stdout).toBe('wrote cors.config.json: 3 rules from get-bucket-cors JSON; check it with npx cloudfront-cors validate\n');
-    expect(imported.stderr).toMatch(/note: CORSRules\[2\] AllowedOrigin "\*"/);
+    expect(imported.stderr).toMatch(/note: CORSRules\[2\] AllowedOrigins "\*"/);
     expect(JSON.parse(readFileSync(join(folder, 'cors.config.json'), 'utf8')).$schema).toBe('../node_modules/cloudfront-cors/cors.config.schema.json');
     expect(validated.stdout).toMatch(/valid: 3 rules, the first that matches a request decides/);
     expect(built.status, built.stderr).toBe(0);

@@ -302,6 +302,8 @@ describe('validatePolicy with rules (SPEC §11)', () => {
     [{ rules: ['https://a.example.com'] }, [/^rules\[0\] must be an object/]],
     [{ allowOrigins: ['https://a.example.com'], rules: [readers] }, [/^allowOrigins beside "rules": .* move it into rules\[…\]/]],
     [{ rules: [readers], originStore: 'keyvaluestore' }, [/^rules\[0\]\.allowOrigins \["\*"\] with originStore: a stored origin that names no rule joins the first rule/]],
+    [{ rules: [{ allowOrigins: ['https://a.example.com'], mode: 'report-only' }] }, [/^rules\[0\]\.mode: "mode" holds for every rule, so it goes at the top level of the policy, beside "rules"$/]],
+    [{ id: 'writers', allowOrigins: ['https://a.example.com'] }, [/^id: a rule's id goes inside that rule, in "rules"/]],
   ])('%j, naming the rule', (policy, expected) => {
     expect(problems(policy)).toEqual(expected.map((pattern) => expect.stringMatching(pattern)));
   });
