@@ -85,8 +85,11 @@ export function parseOriginList(text: string, source: string): StoredOrigin[] {
     }
     const isEntry = (item: unknown) =>
       typeof item === 'string' || (item !== null && typeof item === 'object' && typeof (item as StoredOrigin).origin === 'string' && isRuleEntry(item as Record<string, unknown>));
-    if (!Array.isArray(parsed) || !parsed.every(isEntry)) {
-      throw new Refusal(`${source} must be a JSON array of origins, each a string or { "origin": …, "rule": … }, e.g. ["https://app.example.com", { "origin": "https://shop.example.net", "rule": "writers" }]`);
+    const example = 'e.g. ["https://app.example.com", { "origin": "https://shop.example.net", "rule": "writers" }]';
+    if (!Array.isArray(parsed)) throw new Refusal(`${source} must be a JSON array of origins, each a string or { "origin": …, "rule": … }, ${example}`);
+    const bad = parsed.findIndex((item) => !isEntry(item));
+    if (bad >= 0) {
+      throw new Refusal(`${source}: item ${bad}, ${JSON.stringify(parsed[bad])}, is neither an origin string nor { "origin": "…", "rule": "…" } with those two keys only; ${example}`);
     }
     return parsed.map((item) => (typeof item === 'string' ? { origin: item } : (item as StoredOrigin)));
   }

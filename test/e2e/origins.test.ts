@@ -109,6 +109,10 @@ describe('cloudfront-cors origins', () => {
     writeFileSync(join(project, 'origins.json'), JSON.stringify(['https://a.example.com', 'http://localhost:5173']));
     expect((await origins('sync', '--from', 'origins.json', ...STORE)).code).toBe(0);
     expect([...kvs.keys.keys()].sort()).toEqual(['http://localhost:5173', 'https://a.example.com']);
+    writeFileSync(join(project, 'misspelt.json'), JSON.stringify(['https://a.example.com', { origin: 'https://b.example.com', rul: 'writers' }]));
+    const misspelt = await origins('sync', '--from', 'misspelt.json', ...STORE);
+    expect(misspelt.code).toBe(1);
+    expect(misspelt.stderr).toMatch(/misspelt\.json: item 1, \{"origin":"https:\/\/b\.example\.com","rul":"writers"\}, is neither an origin string nor \{ "origin": "…", "rule": "…" \}/);
   });
 
   it('reads the store again and retries once when someone else changed it meanwhile', async () => {
