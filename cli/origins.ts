@@ -170,8 +170,9 @@ async function runAction(action: Action, arn: string, wanted: Map<string, string
         else if (checked.key !== key) output.err(`warning: ${JSON.stringify(key)} is never read as written: the function looks up "${checked.key}"; add that and remove this`);
       }
       // With rules, a value that names no rule the origin can join allows it nowhere.
+      // (A policy without rule ids reads every value as its one rule, as before rules.)
       const ids = await policyRuleIds(config, false).catch(() => null);
-      if (ids !== null) {
+      if (ids !== null && ids.size > 0) {
         for (const key of sorted) {
           const value = keys.get(key) as string;
           if (value !== STORED_VALUE && value !== '' && ids.get(value) !== true) output.err(`warning: ${JSON.stringify(key)} names ${ruleName(value)}, which ${config} has no rule to join: the function allows it nowhere; add it again with --rule`);

@@ -17,7 +17,7 @@ import crypto from 'crypto';
 import type { CloudFrontFunctionsEvent } from 'aws-lambda';
 import { joinRule, judgeOrigin, viewerRequest, type JudgedOrigin, type ViewerAnswer } from '../core/cors.ts';
 import type { Origin } from '../core/origin.ts';
-import { STORED_VALUE, VOUCH_HEADER, storeKeys, storedRule, vouchMessage } from '../core/store.ts';
+import { VOUCH_HEADER, storeKeys, storedRule, storedRuleName, vouchMessage } from '../core/store.ts';
 import { dropLegacyParameters, headerValues, isReported, written, type Request, type Response } from './event.ts';
 
 const kvs = cf.kvs();
@@ -44,7 +44,8 @@ export async function handler(event: Pick<CloudFrontFunctionsEvent, 'request'> &
     const unnamed =
       origin !== null &&
       (CORS_CODE.usesRules ? !origin.named : !origin.allowed && (isRefusal(answer) || isOwnOriginForward(answer, origin, values[0] as string)));
-    const name = unnamed ? await storedName(origin as Origin) : null;
+    const value = unnamed ? await storedValue(origin as Origin) : null;
+    const name = value === null ? null : storedRuleName(CORS_POLICY, value);
     const rule = name === null ? -1 : storedRule(CORS_POLICY, name);
     if (rule >= 0) {
       joinRule(origin as JudgedOrigin, rule);
@@ -77,18 +78,17 @@ function isOwnOriginForward(answer: ViewerAnswer, origin: Origin, value: string)
 }
 
 /**
- * What the store holds for an origin, under its own key or the nearest wildcard over it: the rule
- * it joins (see `storedRule`), or `null` when the store holds neither.
+ * What the store holds for an origin, under its own key or the nearest wildcard over it (the rule it
+ * joins: see `storedRuleName`), or `null` when the store holds neither.
  */
-async function storedName(origin: Origin): Promise<string | null> {
+async function storedValue(origin: Origin): Promise<string | null> {
   const keys = storeKeys(origin);
   for (let i = 0; i < keys.length; i++) {
     try {
       // Awaited on its own, never inside a call's arguments: njs 0.7 crashes on
       // `return f(await g())` within `try` in a loop, and CloudFront's runtime derives from it.
       const value = await kvs.get(keys[i] as string);
-      // An empty value names no rule, as `allowed` does: the first rule.
-      if (typeof value === 'string') return value === '' ? STORED_VALUE : value;
+      if (typeof value === 'string') return value;
     } catch (error) {
       // Not there (`get` rejects for a missing key), or an unreadable store: which allows nothing.
     }

@@ -55,8 +55,8 @@ function isNumber(label: string): boolean {
  * The request header the CloudFront Function writes for an origin it found in the store, and the
  * origin response checks. Lower case, as both runtimes key headers. Its value is
  * `<seconds since 1970>.<rule>.<hex HMAC-SHA256 of vouchMessage(…) under the build's store secret>`,
- * where `<rule>` is what the store holds for the origin: the `id` of the rule it joins, or
- * {@link STORED_VALUE} for the first rule (SPEC §11). A name, not a position, so that a function
+ * where `<rule>` names the rule the origin joins: its `id`, or {@link STORED_VALUE} for the first
+ * rule (see {@link storedRuleName}; SPEC §11). A name, not a position, so that a function
  * and an origin response built from policies with rules in another order still agree.
  */
 export const VOUCH_HEADER = 'x-cors-vouch';
@@ -80,15 +80,26 @@ export function vouchMessage(distributionId: string, seconds: string, rule: stri
 }
 
 /**
- * The position of the rule a stored origin joins (SPEC §10, §11): the rule whose `id` the stored
- * value is, or the first rule for {@link STORED_VALUE} (what `origins add` writes without `--rule`;
- * the function reads an empty value as it);
- * -1 for any other value, or a `"*"` rule, which a name cannot join: a stale value allows nothing,
- * in a policy of one rule as in one of several.
+ * The rule a stored value names, as vouches name it (SPEC §10, §11): the value itself when it is a
+ * rule's `id`, or {@link STORED_VALUE} for the first rule, which `allowed` and an empty value name.
+ * In a policy whose rules have no `id`, every value names the first rule, as the store was read
+ * before rules (whether a key exists, never its value). In one that has ids, any other value was
+ * written for a rule since removed or renamed: `null`, so a stale value allows nothing, rather than
+ * join the first rule with its methods and credentials.
  */
-export function storedRule(policy: CompiledPolicy, value: string): number {
-  const found = policy.ruleIds[value];
-  const rule = typeof found === 'number' ? found : value === STORED_VALUE ? 0 : -1;
+export function storedRuleName(policy: CompiledPolicy, value: string): string | null {
+  if (typeof policy.ruleIds[value] === 'number') return value;
+  if (value === STORED_VALUE || value === '') return STORED_VALUE;
+  return Object.keys(policy.ruleIds).length > 0 ? null : STORED_VALUE;
+}
+
+/**
+ * The position of the rule a name from {@link storedRuleName} stands for, in this build's policy; -1
+ * for a name it has no rule for, or a `"*"` rule, which a stored origin cannot join.
+ */
+export function storedRule(policy: CompiledPolicy, name: string): number {
+  const found = policy.ruleIds[name];
+  const rule = typeof found === 'number' ? found : name === STORED_VALUE ? 0 : -1;
   return rule >= 0 && !(CORS_CODE.usesRules && ruleAt(policy, rule).anyOrigin) ? rule : -1;
 }
 

@@ -396,16 +396,23 @@ describe('stored origins and rules (SPEC §11)', () => {
     expect(header(response, 'access-control-allow-credentials')).toBeUndefined();
   });
 
+  const values = { 'https://stale.example.net': 'retired', 'https://proto.example.net': '__proto__', 'https://fine.example.net': 'allowed', 'https://empty.example.net': '', 'https://one.example.net': '1' };
+
   it.each([
-    ['one rule', { originStore: 'keyvaluestore', rules: [writers] }],
-    ['one rule at the top level', { originStore: 'keyvaluestore', allowOrigins: ['https://app.example.com'], allowMethods: ['GET', 'PUT'], allowCredentials: true }],
-    ['two rules', { originStore: 'keyvaluestore', rules: [writers, readers] }],
-  ])('lets a stored value that names no rule allow nothing, in a policy of %s', async (_, policy) => {
-    const handlers = await built(policy, { 'https://stale.example.net': 'retired', 'https://proto.example.net': '__proto__', 'https://fine.example.net': 'allowed' });
-    const events = ['https://stale.example.net', 'https://proto.example.net', 'https://fine.example.net'].map((origin) => functionRequestEvent({ method: 'OPTIONS', origin, requestMethod: 'GET' }));
+    ['one rule with an id', { originStore: 'keyvaluestore', rules: [writers] }, [403, 403, 204, 204, 403]],
+    ['two rules', { originStore: 'keyvaluestore', rules: [writers, readers] }, [403, 403, 204, 204, 403]],
+    // Before rules, the function read whether a key exists: a store written then still works.
+    ['one rule at the top level, without ids', { originStore: 'keyvaluestore', allowOrigins: ['https://app.example.com'], allowMethods: ['GET', 'PUT'], allowCredentials: true }, [204, 204, 204, 204, 204]],
+  ])('reads stored values in a policy of %s: a stale id allows nothing once rules have ids', async (_, policy, statuses) => {
+    const handlers = await built(policy, values);
+    const events = Object.keys(values).map((origin) => functionRequestEvent({ method: 'OPTIONS', origin, requestMethod: 'GET' }));
     const inV8 = await Promise.all(events.map((event) => handlers.viewerRequestFunctionAsync(event)));
-    const inNjs = runInNjs(handlers.functionCode as string, events, { 'https://stale.example.net': 'retired', 'https://proto.example.net': '__proto__', 'https://fine.example.net': 'allowed' });
-    expect(inV8.map((answer) => status(answer))).toEqual([403, 403, 204]);
-    expect(inNjs.map((answer) => status(answer))).toEqual([403, 403, 204]);
+    const inNjs = runInNjs(handlers.functionCode as string, events, values);
+    expect(inV8.map((answer) => status(answer))).toEqual(statuses);
+    expect(inNjs.map((answer) => status(answer))).toEqual(statuses);
+    // What the function forwards for a stored origin, the origin response allows, by the name the vouch carries.
+    const forwarded = await handlers.viewerRequestFunctionAsync(functionRequestEvent({ origin: 'https://empty.example.net' }));
+    expect(header(forwarded, VOUCH)).toMatch(/^\d+\.allowed\.[0-9a-f]{64}$/);
+    expect(header(await handlers.originResponse(answerTo(forwarded)), 'access-control-allow-origin')).toBe('https://empty.example.net');
   });
 });
