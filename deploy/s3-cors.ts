@@ -106,7 +106,15 @@ function spellings(table: Record<string, keyof S3CorsRule>): Record<keyof S3Cors
 export function readS3Cors(text: string, source: string, resource?: string): S3CorsConfiguration {
   const body = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).trim();
   if (body === '') throw new Refusal(`${source} is empty: write the bucket's CORS configuration there (aws s3api get-bucket-cors --bucket NAME > ${source})`);
-  if (body.startsWith('<')) return { rules: xmlRules(body, source), form: 'XML', rulesKey: 'CORSRule', names: spellings(XML_KEYS) };
+  if (body.startsWith('<')) {
+    // S3's own documents never carry either, and what they would stand for is not what S3 stores.
+    if (/<!DOCTYPE/i.test(body)) throw new Refusal(`${source} holds a <!DOCTYPE>, which the import does not read: remove it, and write the values its entities stand for`);
+    const reference = /&(#x?[0-9a-f]+|[a-z]\w*);/i.exec(body);
+    if (reference !== null && !['amp', 'lt', 'gt', 'quot', 'apos'].includes((reference[1] as string).toLowerCase())) {
+      throw new Refusal(`${source} holds the reference ${reference[0]}: write the character it stands for`);
+    }
+    return { rules: xmlRules(body, source), form: 'XML', rulesKey: 'CORSRule', names: spellings(XML_KEYS) };
+  }
   if (body.startsWith('[')) return { rules: ruleList(parseJson(body, source), source, 'rule'), form: 'the S3 console\'s rule array', rulesKey: 'rule', names: API_NAMES };
   if (body.startsWith('{')) {
     const json = parseJson(body, source) as Record<string, unknown>;
@@ -280,7 +288,12 @@ export function convertS3Rules(configuration: S3CorsConfiguration): ImportedPoli
     if (expose.length > 0) converted.exposeHeaders = expose;
     // S3 answers every origin a rule names with Access-Control-Allow-Credentials: true, unless the
     // rule exposes "*", which browsers read as no header at all on a credentialed response.
-    if (!any && expose.includes('*')) notes.push(`${at} ${names.ExposeHeaders} "*": exposes nothing on credentialed responses, so the rule is imported without credentials`);
+    if (!any && expose.includes('*')) {
+      notes.push(
+        `${at} ${names.ExposeHeaders} "*": exposes nothing on credentialed responses, so the rule is imported without credentials: ` +
+          `requests from its origins that send cookies or HTTP authentication (credentials: "include", CloudFront signed cookies) now fail; list the headers to keep credentials`,
+      );
+    }
     else if (!any) converted.allowCredentials = true;
     const maxAge = maxAgeOf(rule.MaxAgeSeconds, `${at}.${names.MaxAgeSeconds}`, problems, notes);
     if (maxAge !== undefined) converted.maxAge = maxAge;
@@ -299,6 +312,14 @@ export function convertS3Rules(configuration: S3CorsConfiguration): ImportedPoli
   if (problems.length > 0) {
     const count = problems.length === 1 ? 'one value cannot be imported (fix it' : `${problems.length} values cannot be imported (fix them`;
     throw new Refusal(`nothing written; ${count} in a copy of the configuration and import that with --from FILE):\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+  const only = rules.length === 1 ? rules[0] : undefined;
+  const unlisted = only === undefined ? [] : ['GET', 'HEAD', 'POST'].filter((method) => !(only.allowMethods as string[]).includes(method));
+  if (unlisted.length > 0) {
+    notes.push(
+      `${configuration.rulesKey}[0]: a policy of one rule answers every method from its origins, as browsers' CORS does (allowMethods holds preflights), ` +
+        `where S3 answered only ${(only?.allowMethods as string[]).join(', ')}: ${unlisted.join(', ')} from its origins now get CORS headers too`,
+    );
   }
   if (rules.some((rule) => rule.allowCredentials)) {
     notes.push('rules naming origins keep S3\'s Access-Control-Allow-Credentials: true; set "allowCredentials": false in those that serve no cookies or HTTP authentication');
@@ -386,11 +407,18 @@ export type OriginConversion = { entries: string[]; note?: string } | { problem:
  * @example originEntries('*.example.com') // { entries: ['https://*.example.com', 'http://*.example.com'], note: … }
  */
 export function originEntries(pattern: string): OriginConversion {
-  const afterScheme = pattern.indexOf('://') < 0 ? pattern : pattern.slice(pattern.indexOf('://') + 3);
-  const part = /[/?#]/.exec(afterScheme);
-  if (part !== null) {
+  // A path, query or fragment after `scheme://host`, where no `*` can make it match: S3 never
+  // matched such a pattern, since an Origin has none. (Before `://`, a `*` may stand for a scheme
+  // and its slashes, and the pattern is judged as a glob below.)
+  const schemeEnd = pattern.indexOf('://');
+  const afterScheme = schemeEnd < 0 || pattern.slice(0, schemeEnd).includes('*') ? null : pattern.slice(schemeEnd + 3);
+  const part = afterScheme === null ? null : /[/?#]/.exec(afterScheme);
+  if (afterScheme !== null && part !== null) {
     const what = part[0] === '/' ? (afterScheme.slice(part.index) === '/' ? 'a trailing slash' : 'a path') : part[0] === '?' ? 'a query' : 'a fragment';
-    return { problem: `${what}: an Origin never has one, so S3 never matched this; write "${pattern.slice(0, pattern.length - afterScheme.length + part.index)}"` };
+    const base = pattern.slice(0, schemeEnd + 3 + part.index);
+    const written = exactly(base);
+    const instead = 'entries' in written ? base : 'problem' in written && written.problem.startsWith('browsers send it as') ? (/"([^"]+)"/.exec(written.problem) as RegExpExecArray)[1] : null;
+    return { problem: `${what}: an Origin never has one, so S3 never matched this${instead ? `; write "${instead}"` : ''}` };
   }
   const star = pattern.indexOf('*');
   if (star < 0) {
@@ -402,7 +430,8 @@ export function originEntries(pattern: string): OriginConversion {
   if (pattern.indexOf('*', star + 1) >= 0) return { problem: 'S3 takes one "*" in an AllowedOrigin, and refuses this one' };
   const before = pattern.slice(0, star);
   const after = pattern.slice(star + 1);
-  const label = /^\.[A-Za-z0-9.-]+(:\d+)?$/;
+  // A leftmost-label wildcard's domain, loosely: `exactly` then says what is wrong with the host itself.
+  const label = /^\.[^*/:?#\s]+(:\d+)?$/;
   const anyScheme = before === '' && label.test(after) ? ['https://*', 'http://*'] : before === '' && /^:\/\/[^*]+$/.test(after) ? ['https', 'http'] : null;
   if (anyScheme !== null) {
     const kept: string[] = [];

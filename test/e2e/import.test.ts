@@ -83,8 +83,11 @@ describe('import turns S3 origin patterns into policy entries only where they ma
     ['*://app.example.com', ['https://app.example.com', 'http://app.example.com']],
     ['*.example.com:443', ['http://*.example.com:443']],
     ['*.example.com:80', ['https://*.example.com:80']],
+    ['*//app.example.com', []],
   ])('%s becomes %j', (pattern, entries) => {
     if (pattern === 'null') return void expect(originEntries(pattern)).toEqual({ problem: expect.stringMatching(/the "null" origin is shared by sandboxed iframes/) });
+    // S3's "*" also stands for a scheme's slashes: refused, and never answered with "write *".
+    if (pattern === '*//app.example.com') return void expect(originEntries(pattern)).toEqual({ problem: expect.stringMatching(/^S3 lets "\*" stand for any characters here/) });
     expect(originEntries(pattern)).toMatchObject({ entries });
   });
 
@@ -100,6 +103,9 @@ describe('import turns S3 origin patterns into policy entries only where they ma
     ['www.example.com', /an Origin always starts with its scheme, so S3 never matched this; write "https:\/\/www\.example\.com"/],
     ['https://www.example.com/', /a trailing slash: an Origin never has one, so S3 never matched this; write "https:\/\/www\.example\.com"/],
     ['https://*.example.com/', /a trailing slash: .* write "https:\/\/\*\.example\.com"/],
+    ['https://app.example.com:443/', /a trailing slash: an Origin never has one, so S3 never matched this; write "https:\/\/app\.example\.com"$/],
+    ['*.bücher.example', /non-ASCII host: browsers send the punycode form/],
+    ['https://*.exam_ple.com', /is not a DNS domain a wildcard can stand over|DNS labels/],
     ['https://App.example.com', /browsers send it as "https:\/\/app\.example\.com", and S3 compares the text, so it never matched this/],
     ['https://app.example.com:443', /browsers send it as "https:\/\/app\.example\.com"/],
     ['http://2130706433:8080', /browsers send it as "http:\/\/127\.0\.0\.1:8080"/],
@@ -131,7 +137,10 @@ describe('import turns S3 origin patterns into policy entries only where they ma
   it('writes a "*" rule for "*" beside other origins, without credentials, and says so', () => {
     const { policy, notes } = imported(JSON.stringify({ CORSRules: [{ AllowedMethods: ['GET'], AllowedOrigins: ['https://a.example.com', '*'], ExposeHeaders: ['ETag'] }] }));
     expect(policy).toEqual({ rules: [{ allowOrigins: ['*'], allowMethods: ['GET'], exposeHeaders: ['ETag'] }] });
-    expect(notes).toEqual([expect.stringMatching(/imported as a "\*" rule, which answers \* and never with credentials.*; its other origins are covered by "\*"$/)]);
+    expect(notes).toEqual([
+      expect.stringMatching(/imported as a "\*" rule, which answers \* and never with credentials.*; its other origins are covered by "\*"$/),
+      expect.stringMatching(/a policy of one rule answers every method from its origins.*where S3 answered only GET: HEAD, POST/),
+    ]);
   });
 
   it('names values in the spelling of the file, and refuses what S3 itself would refuse', () => {
@@ -140,10 +149,24 @@ describe('import turns S3 origin patterns into policy entries only where they ma
     expect(() => imported('[{ "AllowedOrigins": ["https://a.example.com"], "AllowedMethods": ["get"] }]')).toThrow(/rule\[0\]\.AllowedMethods\[0\] "get": S3 takes/);
   });
 
+  it('refuses XML that declares entities or uses character references, whose values S3 does not store', () => {
+    expect(() => imported('<!DOCTYPE x [<!ENTITY o "https://evil.example">]><CORSConfiguration><CORSRule><AllowedOrigin>&o;</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>')).toThrow(/holds a <!DOCTYPE>, which the import does not read/);
+    expect(() => imported('<CORSConfiguration><CORSRule><AllowedOrigin>https://&#42;.example.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>')).toThrow(/holds the reference &#42;: write the character it stands for/);
+  });
+
+  it('says that a policy of one rule answers methods S3 answered only by a rule that lists them', () => {
+    const { notes } = imported('[{ "AllowedOrigins": ["https://a.example.com"], "AllowedMethods": ["PUT"] }]');
+    expect(notes).toEqual(expect.arrayContaining([expect.stringMatching(/^rule\[0\]: a policy of one rule answers every method from its origins.* where S3 answered only PUT: GET, HEAD, POST from its origins now get CORS headers too$/)]));
+    expect(imported(readFileSync(join(FIXTURES, 'console.json'), 'utf8')).notes.join('\n')).not.toMatch(/a policy of one rule/);
+  });
+
   it('imports a rule that exposes "*" without credentials, since browsers expose nothing with them', () => {
     const { policy, notes } = imported('[{ "AllowedOrigins": ["https://a.example.com"], "AllowedMethods": ["GET"], "ExposeHeaders": ["*"] }]');
     expect(policy.rules[0]).toEqual({ allowOrigins: ['https://a.example.com'], allowMethods: ['GET'], exposeHeaders: ['*'] });
-    expect(notes).toEqual([expect.stringMatching(/ExposeHeaders "\*": exposes nothing on credentialed responses, so the rule is imported without credentials/)]);
+    expect(notes).toEqual([
+      expect.stringMatching(/ExposeHeaders "\*": exposes nothing on credentialed responses, so the rule is imported without credentials: requests from its origins that send cookies/),
+      expect.stringMatching(/a policy of one rule answers every method/),
+    ]);
   });
 
   it('leaves out an ID that is not a name, and ignores no key an object inherits', () => {
