@@ -1,16 +1,16 @@
 /**
  * CloudFront Function, viewer request, for a policy with `"originStore": "keyvaluestore"` (SPEC §10):
  * the same decisions as `viewer-request.ts`, and an origin the inlined policy does not allow is
- * looked up in the function's KeyValueStore. An origin found there is allowed, and the function
- * vouches for it to the origin response (which cannot read the store) in the `x-cors-vouch`
- * request header: an HMAC of the canonical origin, the distribution and the time under the build's
- * store secret (see `VOUCH_HEADER`).
+ * looked up in the function's KeyValueStore. An origin found there is allowed in the rule its value
+ * names, and the function vouches for it to the origin response (which cannot read the store) in
+ * the `x-cors-vouch` request header: an HMAC of the canonical origin, the rule, the distribution and
+ * the time under the build's store secret (see `VOUCH_HEADER`).
  *
  * Two kinds of request read the store, at most `STORE_MAX_READS` keys each, one `await` after
  * another (AWS advises against `Promise.all` within the function's 2 MB): one the inlined policy
  * refuses, and one from the site's own origin when the policy does not name it (see
- * `isOwnOriginForward`). A read that fails counts as "not there": the origin is refused, never
- * let through unjudged.
+ * `isOwnOriginForward`); with several rules, any from an origin no rule names. A read that fails
+ * counts as "not there": the origin is refused, never let through unjudged.
  */
 import cf from 'cloudfront';
 import crypto from 'crypto';
