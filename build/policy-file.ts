@@ -201,10 +201,13 @@ function checkRules(file: Record<string, unknown>, store: boolean, problems: str
   return rules.filter((rule): rule is CorsRule => rule !== undefined);
 }
 
+/** What a rule `id` may be: 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit (and never {@link STORED_VALUE}). */
+export const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 /** A rule's `id`: what a stored origin's value names to join it (SPEC §10, §11). */
 function checkRuleId(value: unknown, at: string, problems: string[]): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)) {
+  if (typeof value !== 'string' || !RULE_ID.test(value)) {
     problems.push(`${at}id ${JSON.stringify(value)}: a rule id is 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, e.g. "writers"`);
     return undefined;
   }

@@ -14,7 +14,8 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { parseTemplate } from '../build/template.ts';
-import { PolicyError, validatePolicy, type CorsRuleFile } from '../build/policy-file.ts';
+import { PolicyError, RULE_ID, validatePolicy, type CorsRuleFile } from '../build/policy-file.ts';
+import { STORED_VALUE } from '../functions/core/store.ts';
 import { Refusal } from '../cli/command.ts';
 
 /** One S3 CORS rule, in the names of the S3 API (`GetBucketCors`) whatever form it came in. */
@@ -360,7 +361,7 @@ function ruleId(value: unknown, at: string, ids: Set<string>, notes: string[]): 
     return undefined;
   }
   const id = String(value);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id) || id === 'allowed') {
+  if (!RULE_ID.test(id) || id === STORED_VALUE) {
     notes.push(`${at} ${JSON.stringify(id)} is no policy rule id (1 to 64 letters, digits, ".", "_" or "-", not "allowed"); the rule is imported without one`);
     return undefined;
   }
@@ -417,7 +418,7 @@ export function originEntries(pattern: string): OriginConversion {
     const what = part[0] === '/' ? (afterScheme.slice(part.index) === '/' ? 'a trailing slash' : 'a path') : part[0] === '?' ? 'a query' : 'a fragment';
     const base = pattern.slice(0, schemeEnd + 3 + part.index);
     const written = exactly(base);
-    const instead = 'entries' in written ? base : 'problem' in written && written.problem.startsWith('browsers send it as') ? (/"([^"]+)"/.exec(written.problem) as RegExpExecArray)[1] : null;
+    const instead = 'entries' in written ? base : 'sentAs' in written ? written.sentAs : null;
     return { problem: `${what}: an Origin never has one, so S3 never matched this${instead ? `; write "${instead}"` : ''}` };
   }
   const star = pattern.indexOf('*');
@@ -425,7 +426,7 @@ export function originEntries(pattern: string): OriginConversion {
     if (!pattern.includes('://') && pattern.toLowerCase() !== 'null') {
       return { problem: `an Origin always starts with its scheme, so S3 never matched this; write "https://${pattern}"` };
     }
-    return exactly(pattern);
+    return conversion(exactly(pattern));
   }
   if (pattern.indexOf('*', star + 1) >= 0) return { problem: 'S3 takes one "*" in an AllowedOrigin, and refuses this one' };
   const before = pattern.slice(0, star);
@@ -439,30 +440,38 @@ export function originEntries(pattern: string): OriginConversion {
     for (const scheme of anyScheme) {
       const result = exactly(`${scheme}${after}`);
       if ('entries' in result) kept.push(...result.entries);
-      else if (result.problem.startsWith('browsers send it as')) dropped.push(`${scheme}${after}`);
+      else if ('sentAs' in result) dropped.push(`${scheme}${after}`);
       else return result;
     }
     if (kept.length === 0) return { problem: `browsers send none of ${dropped.map((entry) => `"${entry}"`).join(' and ')} as written, so S3 never matched this` };
     const never = dropped.length > 0 ? `; never under ${dropped.map((entry) => entry.slice(0, entry.indexOf(':'))).join(', ')}, where browsers send no such port` : '';
     return { entries: kept, note: `S3 matched it under any scheme; imported for ${kept.map((entry) => entry.slice(0, entry.indexOf(':'))).join(' and ')}, the schemes of web pages${never} (write another, e.g. "capacitor${after.startsWith('://') ? after : `://*${after}`}", if an app needs it)` };
   }
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\/$/.test(before) && label.test(after)) return exactly(pattern);
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\/$/.test(before) && label.test(after)) return conversion(exactly(pattern));
   if (after === '') return { problem: `S3 matches every origin that starts with "${before}" here; write "*" alone for a "*" rule, or list the origins meant` };
   return { problem: `S3 lets "*" stand for any characters here, so it also matches ${JSON.stringify(`${before === '' ? 'https://' : before}evil${after}`)}; a policy wildcard stands for whole leftmost DNS labels ("https://*.example.com"): list the origins meant` };
 }
 
+/** What the policy makes of one pattern: the entry, when it is the pattern itself; the form browsers send, when that differs; or the policy's reason to refuse it. */
+type Exact = { entries: string[] } | { sentAs: string } | { problem: string };
+
 /**
  * The entry as the policy writes it, when that is the pattern itself: S3 compares text, and a
  * pattern browsers send in another form (case, a default port, an IP address in another notation)
- * never matched. Otherwise the policy's reason to refuse it, or the form browsers send.
+ * never matched. Otherwise the form browsers send, or the policy's reason to refuse it.
  */
-function exactly(pattern: string): OriginConversion {
+function exactly(pattern: string): Exact {
   try {
     const entries = (validatePolicy({ allowOrigins: [pattern] }, 'import') as { allowOrigins: string[] }).allowOrigins;
-    if (entries[0] === pattern) return { entries };
-    return { problem: `browsers send it as "${entries[0]}", and S3 compares the text, so it never matched this; write "${entries[0]}"` };
+    return entries[0] === pattern ? { entries } : { sentAs: entries[0] as string };
   } catch (error) {
     if (!(error instanceof PolicyError)) throw error;
     return { problem: (error.problems[0] as string).replace(/^allowOrigins\[\d+\] "[^"]*": /, '') };
   }
+}
+
+/** {@link exactly} as a conversion: a pattern browsers send in another form matched nothing in S3. */
+function conversion(result: Exact): OriginConversion {
+  if (!('sentAs' in result)) return result;
+  return { problem: `browsers send it as "${result.sentAs}", and S3 compares the text, so it never matched this; write "${result.sentAs}"` };
 }
