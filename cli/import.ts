@@ -30,8 +30,9 @@ decides, as in S3.
 
 An AllowedOrigin becomes policy entries when they match the same origins, and is refused, saying
 what else it matches, when they cannot (https://*example.com also matches https://evilexample.com).
-An AllowedOrigin "*", which S3 answers with the caller's origin and credentials, becomes a "*" rule
-without credentials. Exit codes: 0 written, 1 refused (nothing written), 2 bad arguments.`,
+An AllowedOrigin "*" becomes a "*" rule, which answers * and never with credentials (S3 can answer
+it with the caller's origin and credentials). Exit codes: 0 written, 1 refused (nothing written),
+2 bad arguments.`,
 
   async run(argv, output) {
     const { values } = parseFlags(argv, {
